@@ -1,0 +1,102 @@
+package wsconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"testing"
+
+	"github.com/wsconn/wsconn/iostream"
+)
+
+var benchSizes = []int{16, 1 << 10, 64 << 10, 1 << 20}
+
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+// send queues p, waiting for the queue to drain when it is full.
+func benchSend(b *testing.B, c *WebsocketConnection, p []byte) {
+	for {
+		err := c.SendBinary(p)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, ErrQueueFull) {
+			b.Fatal(err)
+		}
+		if err := c.Flush(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSendReceive measures a client sending binary messages to a
+// server over the in-memory pipe, until the server has received them all.
+func BenchmarkSendReceive(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(sizeName(size), func(b *testing.B) {
+			x, y := iostream.Pipe()
+			opts := []Option{WithMaxIncomingPayloadSize(0), WithMaxTotalMessageSize(0)}
+			client := NewWebsocketConnection(x, testURI, ConnectionClient, "", "", nil, opts...)
+			server := NewWebsocketConnection(y, testURI, ConnectionServer, "", "", nil, opts...)
+			var got atomic.Int64
+			done := make(chan struct{})
+			target := int64(b.N)
+			server.OnMessage(func(DataType, []byte) {
+				if got.Add(1) == target {
+					close(done)
+				}
+			})
+			payload := make([]byte, size)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				benchSend(b, client, payload)
+			}
+			<-done
+			b.StopTimer()
+			client.Abort()
+			server.Abort()
+		})
+	}
+}
+
+// BenchmarkSend measures the sending side alone: a server connection
+// writing to a peer that discards everything.
+func BenchmarkSend(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(sizeName(size), func(b *testing.B) {
+			x, y := iostream.Pipe()
+			c := NewWebsocketConnection(x, testURI, ConnectionServer, "", "", nil)
+			drained := make(chan struct{})
+			go func() {
+				io.Copy(io.Discard, y)
+				close(drained)
+			}()
+			payload := make([]byte, size)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				benchSend(b, c, payload)
+			}
+			if err := c.Flush(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			c.Abort()
+			y.Close()
+			<-drained
+		})
+	}
+}

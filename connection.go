@@ -1,0 +1,441 @@
+// Package wsconn is a WebSocket (RFC 6455, RFC 7692) connection shaped after
+// libsoup's SoupWebsocketConnection.
+//
+// One type, WebsocketConnection, serves both ends. It runs over any
+// io.ReadWriteCloser on which the opening handshake is done (see the
+// handshake package, or Dial and Accept, which do it over net/http), so it
+// works over TCP, TLS, pipes, unix sockets, SSH channels or in-process
+// streams alike. Sends are queued and return at once; what happens on the
+// connection is reported through signals: message, closing, closed, error,
+// pong and notify (property changes), as typed handlers (OnMessage, ...) or
+// as channels (Subscribe).
+//
+// # Goroutines and memory
+//
+// An idle connection has one goroutine, its reader. A writer goroutine runs
+// only while the outgoing queue holds something, and handlers run either
+// on the reader (for messages) or on a short-lived dispatcher goroutine,
+// one at a time, or on the user's own loop with WithMainContext. Timers
+// (keepalive, close timeout) are runtime timers. When the stream can wait
+// for readable data without a buffer (iostream.ReadWaiter, which
+// iostream.NewConn gives a net.Conn), the read buffer goes back to a pool
+// while the connection is idle.
+//
+// # Slow consumers
+//
+// A message handler runs before the next frame is read: while handlers (or
+// subscribers whose channels are full) are busy, the connection stops
+// reading, the stream's buffers fill and the peer is slowed down by the
+// transport (TCP back-pressure). Memory stays bounded by the message size
+// limits. Handlers must therefore not block waiting for another event of
+// the same connection.
+package wsconn
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wsconn/wsconn/extensions"
+	"github.com/wsconn/wsconn/internal/frame"
+)
+
+// Property names carried by the notify signal.
+const (
+	PropertyState                  = "state"
+	PropertyMaxIncomingPayloadSize = "max-incoming-payload-size"
+	PropertyMaxTotalMessageSize    = "max-total-message-size"
+	PropertyKeepaliveInterval      = "keepalive-interval"
+	PropertyKeepalivePongTimeout   = "keepalive-pong-timeout"
+)
+
+// WebsocketConnection is one WebSocket connection, client or server, over a
+// stream on which the opening handshake is done. Its methods are safe for
+// concurrent use, including from inside its signal handlers.
+type WebsocketConnection struct {
+	stream   io.ReadWriteCloser
+	uri      *url.URL
+	connType ConnectionType
+	origin   string
+	protocol string
+	exts     []extensions.Extension
+	rsvBits  byte // reserved bits claimed by the negotiated extensions
+	opts     options
+
+	maxIncoming atomic.Int64
+	maxMessage  atomic.Int64
+
+	mu        sync.Mutex
+	state     State
+	status    CloseStatus
+	closeSent bool // our close frame has been handed to the stream
+	closeDone bool // ... and the write has returned
+	closeRecv bool // the peer's close frame has been read
+	failed    bool // we failed the connection; incoming data is ignored
+	closeTmr  *time.Timer
+
+	ka   keepalive
+	wr   writer
+	rd   reader
+	sigs signals
+}
+
+// NewWebsocketConnection returns a connection over stream, on which the
+// opening handshake must be done already. Bytes the handshake read past
+// the HTTP head must come first out of stream (see iostream.NewPrefixed).
+//
+// uri, origin and protocol describe the handshake and are only reported
+// back (URI, Origin, Protocol). exts are the extensions the handshake
+// negotiated, applied to every message in order. It panics if connType is
+// neither ConnectionClient nor ConnectionServer or stream is nil, as these
+// are programming errors.
+//
+// The connection starts reading at once; connect handlers before data can
+// arrive, or use WithMainContext, whose loop runs them in order.
+func NewWebsocketConnection(stream io.ReadWriteCloser, uri *url.URL, connType ConnectionType,
+	origin, protocol string, exts []extensions.Extension, opts ...Option) *WebsocketConnection {
+	if connType != ConnectionClient && connType != ConnectionServer {
+		panic("wsconn: NewWebsocketConnection: connection type must be client or server")
+	}
+	if stream == nil {
+		panic("wsconn: NewWebsocketConnection: nil stream")
+	}
+	c := &WebsocketConnection{
+		stream:   stream,
+		uri:      uri,
+		connType: connType,
+		origin:   origin,
+		protocol: protocol,
+		exts:     append([]extensions.Extension(nil), exts...),
+		opts:     defaultOptions(),
+	}
+	for _, o := range opts {
+		o(&c.opts)
+	}
+	for _, e := range c.exts {
+		c.rsvBits |= e.ReservedBits()
+	}
+	c.maxIncoming.Store(c.opts.maxIncomingPayload)
+	c.maxMessage.Store(c.opts.maxTotalMessage)
+	c.sigs.init(c)
+	c.wr.init(c)
+	c.rd.init(c)
+	c.ka.interval = c.opts.keepaliveInterval
+	c.ka.pongTimeout = c.opts.pongTimeout
+	c.mu.Lock()
+	c.ka.reschedule(c)
+	c.mu.Unlock()
+	go c.rd.run()
+	return c
+}
+
+// URI returns the URI of the handshake request.
+func (c *WebsocketConnection) URI() *url.URL { return c.uri }
+
+// Origin returns the Origin of the handshake, or "".
+func (c *WebsocketConnection) Origin() string { return c.origin }
+
+// Protocol returns the negotiated subprotocol, or "".
+func (c *WebsocketConnection) Protocol() string { return c.protocol }
+
+// Extensions returns the negotiated extensions, in the order they apply.
+func (c *WebsocketConnection) Extensions() []extensions.Extension {
+	return append([]extensions.Extension(nil), c.exts...)
+}
+
+// ConnectionType returns whether this is the client or the server end.
+func (c *WebsocketConnection) ConnectionType() ConnectionType { return c.connType }
+
+// Stream returns the underlying stream. Reading or writing it directly
+// breaks the connection.
+func (c *WebsocketConnection) Stream() io.ReadWriteCloser { return c.stream }
+
+// State returns the connection's state.
+func (c *WebsocketConnection) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// CloseCode returns the close code the peer sent: 0 while no close has
+// happened, CloseNoStatus if the peer's close frame had no code, and
+// CloseAbnormal if the connection ended without a close frame from the
+// peer. CloseStatus tells it apart from the code this side sent.
+func (c *WebsocketConnection) CloseCode() CloseCode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status.Code
+}
+
+// CloseData returns the close reason the peer sent, or "".
+func (c *WebsocketConnection) CloseData() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status.Reason
+}
+
+// CloseStatus returns the codes and reasons both sides sent and whether the
+// closing handshake completed. It is final once the state is Closed.
+func (c *WebsocketConnection) CloseStatus() CloseStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status
+}
+
+// MaxIncomingPayloadSize returns the bound on an incoming frame's payload
+// (0: none).
+func (c *WebsocketConnection) MaxIncomingPayloadSize() int64 { return c.maxIncoming.Load() }
+
+// SetMaxIncomingPayloadSize sets the bound on an incoming frame's payload
+// (0: none) and emits notify for PropertyMaxIncomingPayloadSize.
+func (c *WebsocketConnection) SetMaxIncomingPayloadSize(n int64) {
+	if c.maxIncoming.Swap(max(n, 0)) != max(n, 0) {
+		c.sigs.emit(event{kind: sigNotify, prop: PropertyMaxIncomingPayloadSize})
+	}
+}
+
+// MaxTotalMessageSize returns the bound on a whole incoming message (0:
+// none).
+func (c *WebsocketConnection) MaxTotalMessageSize() int64 { return c.maxMessage.Load() }
+
+// SetMaxTotalMessageSize sets the bound on a whole incoming message (0:
+// none) and emits notify for PropertyMaxTotalMessageSize.
+func (c *WebsocketConnection) SetMaxTotalMessageSize(n int64) {
+	if c.maxMessage.Swap(max(n, 0)) != max(n, 0) {
+		c.sigs.emit(event{kind: sigNotify, prop: PropertyMaxTotalMessageSize})
+	}
+}
+
+// KeepaliveInterval returns the interval between keepalive pings (0: none).
+func (c *WebsocketConnection) KeepaliveInterval() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ka.interval
+}
+
+// SetKeepaliveInterval sets the interval between keepalive pings (0 stops
+// them) and emits notify for PropertyKeepaliveInterval.
+func (c *WebsocketConnection) SetKeepaliveInterval(d time.Duration) {
+	d = max(d, 0)
+	c.mu.Lock()
+	changed := c.ka.interval != d
+	c.ka.interval = d
+	c.ka.reschedule(c)
+	c.mu.Unlock()
+	if changed {
+		c.sigs.emit(event{kind: sigNotify, prop: PropertyKeepaliveInterval})
+	}
+}
+
+// KeepalivePongTimeout returns how long the connection waits for any frame
+// after a keepalive ping (0: forever).
+func (c *WebsocketConnection) KeepalivePongTimeout() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ka.pongTimeout
+}
+
+// SetKeepalivePongTimeout sets how long the connection waits for any frame
+// after a keepalive ping before it fails with ErrPongTimeout (0: forever),
+// and emits notify for PropertyKeepalivePongTimeout. It applies from the
+// next ping on.
+func (c *WebsocketConnection) SetKeepalivePongTimeout(d time.Duration) {
+	d = max(d, 0)
+	c.mu.Lock()
+	changed := c.ka.pongTimeout != d
+	c.ka.pongTimeout = d
+	c.mu.Unlock()
+	if changed {
+		c.sigs.emit(event{kind: sigNotify, prop: PropertyKeepalivePongTimeout})
+	}
+}
+
+// SendText queues a text message. It returns at once; messages go out in
+// the order they were queued. It returns ErrInvalidUTF8 if text is not
+// valid UTF-8, ErrNotOpen if the connection is not open, ErrQueueFull if
+// the outgoing queue is full.
+func (c *WebsocketConnection) SendText(text string) error {
+	if !utf8.ValidString(text) {
+		return fmt.Errorf("wsconn: SendText: %w", ErrInvalidUTF8)
+	}
+	return c.wr.enqueue(frame.OpText, nil, text)
+}
+
+// SendBinary queues a binary message. The connection keeps a copy: data
+// may be reused once SendBinary returns. Errors are as for SendText.
+func (c *WebsocketConnection) SendBinary(data []byte) error {
+	return c.wr.enqueue(frame.OpBinary, data, "")
+}
+
+// SendMessage queues a message of the given type, as SendText or
+// SendBinary do.
+func (c *WebsocketConnection) SendMessage(typ DataType, data []byte) error {
+	switch typ {
+	case DataText:
+		if !utf8.Valid(data) {
+			return fmt.Errorf("wsconn: SendMessage: %w", ErrInvalidUTF8)
+		}
+		return c.wr.enqueue(frame.OpText, data, "")
+	case DataBinary:
+		return c.wr.enqueue(frame.OpBinary, data, "")
+	}
+	return fmt.Errorf("wsconn: SendMessage: unknown data type %d", int(typ))
+}
+
+// BufferedAmount returns the number of payload bytes queued and not yet
+// written to the stream.
+func (c *WebsocketConnection) BufferedAmount() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.wr.queued
+}
+
+// Close starts the closing handshake: the state becomes Closing, the
+// messages already queued are sent, then a close frame with code and
+// reason. The connection is Closed when the handshake completes or the
+// close timeout expires.
+//
+// code must be Sendable, or CloseNoStatus to send a close frame without a
+// code (and then no reason). reason must be valid UTF-8; a reason longer
+// than 123 bytes is cut at a character boundary. Close on a connection
+// that is already closing or closed does nothing and returns nil.
+func (c *WebsocketConnection) Close(code CloseCode, reason string) error {
+	if code != CloseNoStatus && !code.Sendable() {
+		return fmt.Errorf("wsconn: Close: %w: %d", ErrInvalidCloseCode, code)
+	}
+	if code == CloseNoStatus && reason != "" {
+		return fmt.Errorf("wsconn: Close: a reason needs a close code, not %d", code)
+	}
+	if !utf8.ValidString(reason) {
+		return fmt.Errorf("wsconn: Close: reason: %w", ErrInvalidUTF8)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != StateOpen {
+		return nil
+	}
+	c.startClosingLocked(code, truncateReason(reason), false)
+	return nil
+}
+
+// Abort ends the connection at once, without a closing handshake: the
+// stream is closed, queued messages are dropped (reported with ErrNotSent)
+// and the state becomes Closed with close code CloseAbnormal, unless the
+// peer's close frame had already arrived.
+func (c *WebsocketConnection) Abort() {
+	c.terminate(nil)
+}
+
+// truncateReason cuts reason to fit a control frame after the 2-byte code,
+// at a UTF-8 character boundary.
+func truncateReason(reason string) string {
+	const maxReason = frame.MaxControlPayload - 2
+	if len(reason) <= maxReason {
+		return reason
+	}
+	n := maxReason
+	for n > 0 && !utf8.RuneStart(reason[n]) {
+		n--
+	}
+	return reason[:n]
+}
+
+// startClosingLocked moves an open connection to Closing and queues a close
+// frame. Unless urgent, the frame follows the data already queued; urgent
+// drops the queued data (the connection is failing). c.mu is held.
+func (c *WebsocketConnection) startClosingLocked(code CloseCode, reason string, urgent bool) {
+	c.status.SentCode = code
+	c.status.SentReason = reason
+	c.setStateLocked(StateClosing)
+	c.sigs.emitLocked(event{kind: sigClosing})
+	c.wr.queueCloseLocked(code, reason, urgent)
+	c.ka.stopLocked()
+	c.closeTmr = time.AfterFunc(c.opts.closeTimeout, c.closeTimedOut)
+}
+
+// setStateLocked changes the state and emits notify. c.mu is held.
+func (c *WebsocketConnection) setStateLocked(s State) {
+	if c.state == s {
+		return
+	}
+	c.state = s
+	c.sigs.emitLocked(event{kind: sigNotify, prop: PropertyState, st: s})
+}
+
+// fail fails the connection because the peer broke the protocol or a
+// limit: it reports err, drops what is queued, and sends a close frame with
+// err's code. The connection then ignores incoming data until the peer's
+// close frame or the close timeout.
+func (c *WebsocketConnection) fail(err *ProtocolError) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == StateClosed {
+		return
+	}
+	c.failed = true
+	c.sigs.emitLocked(event{kind: sigError, err: err})
+	if c.state == StateOpen {
+		c.startClosingLocked(err.Code, truncateReason(err.Reason), true)
+		return
+	}
+	// Already closing: our close frame is queued or sent; just drop data.
+	c.wr.dropDataLocked()
+}
+
+// closeTimedOut ends a closing handshake that took too long.
+func (c *WebsocketConnection) closeTimedOut() {
+	c.mu.Lock()
+	done := c.closeSent && c.closeRecv
+	c.mu.Unlock()
+	if done {
+		// Only the end of the stream was missing: a client whose server
+		// did not close the TCP connection. The handshake itself is done.
+		c.terminate(nil)
+		return
+	}
+	c.terminate(ErrCloseTimeout)
+}
+
+// terminate closes the stream and moves the connection to Closed, once.
+// err, if not nil, is reported before closed.
+func (c *WebsocketConnection) terminate(err error) {
+	c.mu.Lock()
+	if c.state == StateClosed {
+		c.mu.Unlock()
+		return
+	}
+	if err != nil {
+		c.sigs.emitLocked(event{kind: sigError, err: err})
+	}
+	if !c.closeRecv {
+		c.status.Code = CloseAbnormal
+		c.status.Reason = ""
+	}
+	c.status.Clean = c.closeSent && c.closeRecv && err == nil
+	if c.closeTmr != nil {
+		c.closeTmr.Stop()
+	}
+	c.ka.stopLocked()
+	if n, bytes := c.wr.dropDataLocked(); n > 0 {
+		c.sigs.emitLocked(event{kind: sigError, err: fmt.Errorf("%w: %d messages, %d bytes", ErrNotSent, n, bytes)})
+	}
+	c.setStateLocked(StateClosed)
+	c.sigs.emitLocked(event{kind: sigClosed})
+	c.sigs.stopWaiting()
+	c.mu.Unlock()
+	c.stream.Close()
+}
+
+// abnormal is the error reported when the stream ends or fails without a
+// closing handshake.
+func abnormal(err error) error {
+	if err == nil || errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: stream ended (%w)", ErrAbnormalClosure, io.ErrUnexpectedEOF)
+	}
+	return fmt.Errorf("%w: %w", ErrAbnormalClosure, err)
+}

@@ -1,0 +1,496 @@
+package wsconn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wsconn/wsconn/internal/frame"
+)
+
+// payloadOf returns n bytes of a repeating pattern.
+func payloadOf(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('a' + i%26)
+	}
+	return b
+}
+
+func TestEchoBothWays(t *testing.T) {
+	sizes := []int{0, 1, 125, 126, 65535, 65536, 1 << 20}
+	for _, transport := range []string{"pipe", "tcp"} {
+		t.Run(transport, func(t *testing.T) {
+			mk := pair
+			if transport == "tcp" {
+				mk = tcpPair
+			}
+			client, server, cr, sr := mk(t, WithMaxIncomingPayloadSize(0), WithMaxTotalMessageSize(0))
+			for _, n := range sizes {
+				p := payloadOf(n)
+				require.NoError(t, client.SendBinary(p))
+				require.NoError(t, client.SendText(string(p)))
+				require.NoError(t, server.SendText(string(p)))
+				require.NoError(t, server.SendBinary(p))
+			}
+			for _, n := range sizes {
+				want := payloadOf(n)
+				for _, rec := range []*recorder{sr, cr} {
+					first, second := rec.message(t), rec.message(t)
+					if rec == sr {
+						assert.Equal(t, DataBinary, first.typ)
+						assert.Equal(t, DataText, second.typ)
+					} else {
+						assert.Equal(t, DataText, first.typ)
+						assert.Equal(t, DataBinary, second.typ)
+					}
+					assert.True(t, bytes.Equal(want, first.data), "size %d", n)
+					assert.True(t, bytes.Equal(want, second.data), "size %d", n)
+				}
+			}
+		})
+	}
+}
+
+func TestSendBinaryCopiesPayload(t *testing.T) {
+	client, _, _, sr := pair(t)
+	p := []byte("original")
+	require.NoError(t, client.SendBinary(p))
+	copy(p, "CHANGED!")
+	assert.Equal(t, "original", string(sr.message(t).data))
+}
+
+func TestSendRejectsBadInput(t *testing.T) {
+	client, _, _, _ := pair(t)
+	assert.ErrorIs(t, client.SendText("bad \xff"), ErrInvalidUTF8)
+	assert.ErrorIs(t, client.SendMessage(DataText, []byte{0xc0, 0x80}), ErrInvalidUTF8)
+	assert.Error(t, client.SendMessage(DataType(9), nil))
+}
+
+func TestProperties(t *testing.T) {
+	a, b := pipePair()
+	u := testURI
+	c := NewWebsocketConnection(a, u, ConnectionClient, "https://origin.test", "chat", nil,
+		WithKeepaliveInterval(time.Hour), WithKeepalivePongTimeout(time.Minute))
+	defer b.Close()
+	rec := record(c)
+	assert.Equal(t, u, c.URI())
+	assert.Equal(t, "https://origin.test", c.Origin())
+	assert.Equal(t, "chat", c.Protocol())
+	assert.Empty(t, c.Extensions())
+	assert.Equal(t, ConnectionClient, c.ConnectionType())
+	assert.Equal(t, a, c.Stream())
+	assert.Equal(t, StateOpen, c.State())
+	assert.Equal(t, CloseCode(0), c.CloseCode())
+	assert.Equal(t, int64(DefaultMaxIncomingPayloadSize), c.MaxIncomingPayloadSize())
+	assert.Equal(t, int64(DefaultMaxTotalMessageSize), c.MaxTotalMessageSize())
+	assert.Equal(t, time.Hour, c.KeepaliveInterval())
+	assert.Equal(t, time.Minute, c.KeepalivePongTimeout())
+
+	c.SetMaxIncomingPayloadSize(10)
+	c.SetMaxIncomingPayloadSize(10) // unchanged: no notify
+	c.SetMaxTotalMessageSize(20)
+	c.SetKeepaliveInterval(0)
+	c.SetKeepalivePongTimeout(time.Second)
+	assert.Equal(t, int64(10), c.MaxIncomingPayloadSize())
+	assert.Equal(t, int64(20), c.MaxTotalMessageSize())
+	assert.Equal(t, time.Duration(0), c.KeepaliveInterval())
+	assert.Equal(t, time.Second, c.KeepalivePongTimeout())
+	c.Abort()
+	rec.waitClosed(t)
+	assert.Equal(t, []string{
+		"notify:" + PropertyMaxIncomingPayloadSize,
+		"notify:" + PropertyMaxTotalMessageSize,
+		"notify:" + PropertyKeepaliveInterval,
+		"notify:" + PropertyKeepalivePongTimeout,
+		"notify:" + PropertyState,
+		"closed",
+	}, rec.list())
+	assert.Equal(t, StateClosed, c.State())
+	assert.Equal(t, CloseAbnormal, c.CloseCode())
+}
+
+func TestNewWebsocketConnectionPanicsOnMisuse(t *testing.T) {
+	a, b := pipePair()
+	defer a.Close()
+	defer b.Close()
+	assert.Panics(t, func() { NewWebsocketConnection(a, testURI, ConnectionUnknown, "", "", nil) })
+	assert.Panics(t, func() { NewWebsocketConnection(nil, testURI, ConnectionClient, "", "", nil) })
+}
+
+func TestCloseHandshake(t *testing.T) {
+	for _, initiator := range []ConnectionType{ConnectionClient, ConnectionServer} {
+		for _, transport := range []string{"pipe", "tcp"} {
+			t.Run(initiator.String()+"/"+transport, func(t *testing.T) {
+				mk := pair
+				if transport == "tcp" {
+					mk = tcpPair
+				}
+				client, server, cr, sr := mk(t)
+				first, firstRec, other, otherRec := client, cr, server, sr
+				if initiator == ConnectionServer {
+					first, firstRec, other, otherRec = server, sr, client, cr
+				}
+				require.NoError(t, first.Close(4000, "done here"))
+				assert.Equal(t, StateClosing, first.State())
+				firstRec.waitClosed(t)
+				otherRec.waitClosed(t)
+
+				want := []string{"notify:state", "closing", "notify:state", "closed"}
+				assert.Equal(t, want, firstRec.list())
+				assert.Equal(t, want, otherRec.list())
+
+				fs, os := first.CloseStatus(), other.CloseStatus()
+				assert.Equal(t, CloseStatus{Code: 4000, Reason: "", SentCode: 4000, SentReason: "done here", Clean: true}, fs)
+				assert.Equal(t, CloseStatus{Code: 4000, Reason: "done here", SentCode: 4000, Clean: true, Remote: true}, os)
+				assert.Equal(t, CloseCode(4000), other.CloseCode())
+				assert.Equal(t, "done here", other.CloseData())
+				assert.ErrorIs(t, first.SendText("late"), ErrNotOpen)
+				assert.NoError(t, first.Close(CloseNormal, "again"), "Close on a closed connection does nothing")
+			})
+		}
+	}
+}
+
+func TestCloseWithoutStatus(t *testing.T) {
+	c, p, rec := newRaw(t, ConnectionClient)
+	require.NoError(t, c.Close(CloseNoStatus, ""))
+	code, _, _ := p.readClose()
+	assert.Equal(t, CloseNoStatus, code)
+	p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, nil)
+	p.conn.Close()
+	rec.waitClosed(t)
+	st := c.CloseStatus()
+	assert.Equal(t, CloseNoStatus, st.Code)
+	assert.True(t, st.Clean)
+}
+
+func TestCloseArguments(t *testing.T) {
+	c, p, _ := newRaw(t, ConnectionClient)
+	for _, code := range []CloseCode{0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000} {
+		if code == CloseNoStatus {
+			assert.Error(t, c.Close(code, "reason without code"))
+			continue
+		}
+		assert.ErrorIs(t, c.Close(code, ""), ErrInvalidCloseCode, "code %d", code)
+	}
+	assert.ErrorIs(t, c.Close(CloseNormal, "\xff"), ErrInvalidUTF8)
+	assert.Equal(t, StateOpen, c.State())
+
+	// A long reason is cut at a character boundary to fit 123 bytes.
+	long := strings.Repeat("é", 100) // 200 bytes
+	require.NoError(t, c.Close(CloseGoingAway, long))
+	code, reason, _ := p.readClose()
+	assert.Equal(t, CloseGoingAway, code)
+	assert.Equal(t, 122, len(reason))
+	assert.True(t, utf8.ValidString(reason))
+	assert.Equal(t, reason, c.CloseStatus().SentReason)
+}
+
+func TestCloseCodesAccepted(t *testing.T) {
+	for _, code := range []CloseCode{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999} {
+		t.Run(fmt.Sprint(int(code)), func(t *testing.T) {
+			c, p, rec := newRaw(t, ConnectionServer)
+			p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(code, "bye"))
+			got, reason, _ := p.readClose()
+			assert.Equal(t, code, got, "the close code is echoed")
+			assert.Empty(t, reason)
+			p.expectEOF()
+			rec.waitClosed(t)
+			assert.Equal(t, code, c.CloseCode())
+			assert.Equal(t, "bye", c.CloseData())
+			assert.True(t, c.CloseStatus().Clean)
+		})
+	}
+}
+
+func TestCloseTimeoutWhenPeerNeverAnswers(t *testing.T) {
+	c, p, rec := newRaw(t, ConnectionClient, WithCloseTimeout(50*time.Millisecond))
+	require.NoError(t, c.Close(CloseNormal, ""))
+	code, _, _ := p.readClose()
+	assert.Equal(t, CloseNormal, code)
+	rec.waitClosed(t)
+	assert.ErrorIs(t, rec.err(t), ErrCloseTimeout)
+	st := c.CloseStatus()
+	assert.Equal(t, CloseAbnormal, st.Code)
+	assert.False(t, st.Clean)
+}
+
+func TestClientWaitsForServerToCloseStream(t *testing.T) {
+	c, p, rec := newRaw(t, ConnectionClient, WithCloseTimeout(time.Minute))
+	require.NoError(t, c.Close(CloseNormal, ""))
+	p.readClose()
+	p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseNormal, ""))
+	// The handshake is done, but the client leaves closing the stream to
+	// the server.
+	assert.Eventually(t, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.closeRecv
+	}, waitTimeout, time.Millisecond)
+	assert.Equal(t, StateClosing, c.State())
+	p.conn.Close()
+	rec.waitClosed(t)
+	assert.True(t, c.CloseStatus().Clean)
+}
+
+func TestClientClosesStreamAfterCloseTimeout(t *testing.T) {
+	c, p, rec := newRaw(t, ConnectionClient, WithCloseTimeout(50*time.Millisecond))
+	require.NoError(t, c.Close(CloseNormal, ""))
+	p.readClose()
+	p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseNormal, ""))
+	p.expectEOF() // the server never closes: the client does after the timeout
+	rec.waitClosed(t)
+	st := c.CloseStatus()
+	assert.True(t, st.Clean, "both close frames passed")
+	select {
+	case err := <-rec.errs:
+		t.Fatalf("unexpected error %v", err)
+	default:
+	}
+}
+
+func TestServerClosesStreamAfterHandshake(t *testing.T) {
+	c, p, rec := newRaw(t, ConnectionServer)
+	require.NoError(t, c.Close(CloseNormal, "bye"))
+	p.readClose()
+	p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseNormal, ""))
+	p.expectEOF()
+	rec.waitClosed(t)
+	assert.True(t, c.CloseStatus().Clean)
+}
+
+func TestQueuedMessagesGoOutBeforeClose(t *testing.T) {
+	for _, typ := range []ConnectionType{ConnectionClient, ConnectionServer} {
+		t.Run(typ.String(), func(t *testing.T) {
+			c, p, _ := newRaw(t, typ)
+			const n = 500
+			for i := 0; i < n; i++ {
+				require.NoError(t, c.SendText(strings.Repeat("x", i)))
+			}
+			require.NoError(t, c.Close(CloseNormal, ""))
+			code, _, frames := p.readClose()
+			assert.Equal(t, CloseNormal, code)
+			assert.Equal(t, n, frames)
+		})
+	}
+}
+
+func TestAbortDropsQueueAndReportsIt(t *testing.T) {
+	a, b := pipeSized(1024)
+	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", nil)
+	rec := record(c)
+	// Nobody reads b: the writer blocks and messages stay queued.
+	for i := 0; i < 10; i++ {
+		require.NoError(t, c.SendBinary(make([]byte, 10000)))
+	}
+	assert.Greater(t, c.BufferedAmount(), int64(0))
+	flushed := make(chan error, 1)
+	go func() { flushed <- c.Flush(context.Background()) }()
+	require.Eventually(t, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.wr.waiters) == 1
+	}, waitTimeout, time.Millisecond)
+	c.Abort()
+	rec.waitClosed(t)
+	b.Close()
+	assert.ErrorIs(t, rec.err(t), ErrNotSent)
+	assert.ErrorIs(t, <-flushed, ErrNotSent)
+	assert.Equal(t, int64(0), c.BufferedAmount())
+}
+
+func TestFlushWaitsUntilWritten(t *testing.T) {
+	client, _, _, sr := pair(t)
+	for i := 0; i < 100; i++ {
+		require.NoError(t, client.SendBinary(make([]byte, 1000)))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	require.NoError(t, client.Flush(ctx))
+	assert.Equal(t, int64(0), client.BufferedAmount())
+	for i := 0; i < 100; i++ {
+		sr.message(t)
+	}
+}
+
+func TestQueueFull(t *testing.T) {
+	a, b := pipeSized(1024)
+	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", nil, WithMaxQueuedBytes(50000))
+	rec := record(c)
+	defer func() {
+		c.Abort()
+		b.Close()
+		rec.waitClosed(t)
+	}()
+	// A message larger than the bound passes when the queue is empty.
+	require.NoError(t, c.SendBinary(make([]byte, 60000)))
+	var err error
+	for i := 0; i < 10 && err == nil; i++ {
+		err = c.SendBinary(make([]byte, 10000))
+	}
+	assert.ErrorIs(t, err, ErrQueueFull)
+}
+
+func TestConcurrentSendersKeepOrder(t *testing.T) {
+	client, _, _, sr := tcpPair(t)
+	const senders, each = 8, 300
+	var wg sync.WaitGroup
+	for s := 0; s < senders; s++ {
+		wg.Add(1)
+		go func(s int) {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				assert.NoError(t, client.SendText(fmt.Sprintf("%d %d", s, i)))
+			}
+		}(s)
+	}
+	wg.Wait()
+	next := make([]int, senders)
+	for i := 0; i < senders*each; i++ {
+		var s, n int
+		_, err := fmt.Sscanf(string(sr.message(t).data), "%d %d", &s, &n)
+		require.NoError(t, err)
+		require.Equal(t, next[s], n, "sender %d out of order", s)
+		next[s]++
+	}
+}
+
+func TestSendFromHandler(t *testing.T) {
+	client, server, cr, _ := pair(t)
+	server.OnMessage(func(typ DataType, data []byte) {
+		assert.NoError(t, server.SendMessage(typ, data))
+		if string(data) == "last" {
+			assert.NoError(t, server.Close(CloseNormal, "from handler"))
+		}
+	})
+	for _, m := range []string{"a", "b", "last"} {
+		require.NoError(t, client.SendText(m))
+	}
+	for _, m := range []string{"a", "b", "last"} {
+		assert.Equal(t, m, string(cr.message(t).data))
+	}
+	cr.waitClosed(t)
+	assert.Equal(t, "from handler", client.CloseData())
+}
+
+func TestFragmentedIncomingMessageWithInterleavedPing(t *testing.T) {
+	for _, typ := range []ConnectionType{ConnectionClient, ConnectionServer} {
+		t.Run(typ.String(), func(t *testing.T) {
+			_, p, rec := newRaw(t, typ)
+			p.send(frame.Header{Opcode: frame.OpText}, []byte("Hel"))
+			p.send(frame.Header{Opcode: frame.OpContinuation}, []byte("lo, "))
+			p.send(frame.Header{Fin: true, Opcode: frame.OpPing}, []byte("are you there"))
+			h, payload := p.read()
+			assert.Equal(t, frame.OpPong, h.Opcode)
+			assert.Equal(t, "are you there", string(payload))
+			assert.Equal(t, typ == ConnectionClient, h.Masked)
+			p.send(frame.Header{Opcode: frame.OpContinuation}, []byte("wörld"))
+			p.send(frame.Header{Fin: true, Opcode: frame.OpContinuation}, nil)
+			m := rec.message(t)
+			assert.Equal(t, DataText, m.typ)
+			assert.Equal(t, "Hello, wörld", string(m.data))
+		})
+	}
+}
+
+func TestLargeMessagesAreFragmentedAndPongsPassBetween(t *testing.T) {
+	// A small pipe keeps the writer busy while the ping comes in.
+	c, p, _ := newRawOver(t, ConnectionServer, 2000, WithFragmentSize(1000))
+	// Make sure the connection is reading before the message goes out.
+	p.send(frame.Header{Fin: true, Opcode: frame.OpPing}, nil)
+	h, _ := p.read()
+	require.Equal(t, frame.OpPong, h.Opcode)
+	require.NoError(t, c.SendBinary(payloadOf(50000)))
+	var got []byte
+	frames, pongAt := 0, -1
+	for i := 0; i < 1000; i++ {
+		h, payload := p.read()
+		if frames == 0 {
+			// The message is being written: ask for a pong now.
+			p.send(frame.Header{Fin: true, Opcode: frame.OpPing}, []byte("x"))
+		}
+		if h.Opcode == frame.OpPong {
+			pongAt = frames
+			continue
+		}
+		assert.LessOrEqual(t, len(payload), 1000)
+		if frames == 0 {
+			assert.Equal(t, frame.OpBinary, h.Opcode)
+		} else {
+			assert.Equal(t, frame.OpContinuation, h.Opcode)
+		}
+		frames++
+		got = append(got, payload...)
+		if h.Fin {
+			break
+		}
+	}
+	assert.Equal(t, 50, frames)
+	assert.Equal(t, payloadOf(50000), got)
+	assert.Greater(t, pongAt, 0, "the pong went out between fragments")
+	assert.Less(t, pongAt, 50)
+}
+
+func TestPingAnsweredWithSamePayloadAndPongSignal(t *testing.T) {
+	c, p, rec := newRaw(t, ConnectionServer)
+	p.send(frame.Header{Fin: true, Opcode: frame.OpPing}, []byte("123"))
+	h, payload := p.read()
+	assert.Equal(t, frame.OpPong, h.Opcode)
+	assert.Equal(t, []byte("123"), payload)
+	p.send(frame.Header{Fin: true, Opcode: frame.OpPong}, []byte("unsolicited"))
+	select {
+	case got := <-rec.pongs:
+		assert.Equal(t, "unsolicited", string(got))
+	case <-time.After(waitTimeout):
+		t.Fatal("no pong signal")
+	}
+	assert.Equal(t, StateOpen, c.State())
+}
+
+func TestStreamEndsMidFrame(t *testing.T) {
+	for _, typ := range []ConnectionType{ConnectionClient, ConnectionServer} {
+		t.Run(typ.String(), func(t *testing.T) {
+			c, p, rec := newRaw(t, typ)
+			b := frame.AppendFrame(nil, frame.Header{Fin: true, Opcode: frame.OpBinary, Masked: p.mask}, make([]byte, 100))
+			p.write(b[:50])
+			p.conn.Close()
+			rec.waitClosed(t)
+			assert.ErrorIs(t, rec.err(t), ErrAbnormalClosure)
+			assert.Equal(t, CloseAbnormal, c.CloseCode())
+			assert.False(t, c.CloseStatus().Clean)
+			assert.Equal(t, []string{"error", "notify:state", "closed"}, rec.list())
+		})
+	}
+}
+
+func TestStreamEndsBetweenFramesIsAbnormal(t *testing.T) {
+	c, p, rec := newRaw(t, ConnectionClient)
+	p.send(frame.Header{Fin: true, Opcode: frame.OpText}, []byte("hi"))
+	rec.message(t)
+	p.conn.Close()
+	rec.waitClosed(t)
+	assert.ErrorIs(t, rec.err(t), ErrAbnormalClosure)
+	assert.Equal(t, CloseAbnormal, c.CloseCode())
+}
+
+func TestWriteErrorEndsConnection(t *testing.T) {
+	c, p, rec := newRaw(t, ConnectionClient)
+	p.conn.Close()
+	// Either the write fails or the reader sees the end first: both end
+	// the connection as abnormal, with closed once.
+	_ = c.SendText("into the void")
+	rec.waitClosed(t)
+	assert.Equal(t, CloseAbnormal, c.CloseCode())
+	err := rec.err(t)
+	assert.True(t, errors.Is(err, ErrAbnormalClosure), "got %v", err)
+}

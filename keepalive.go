@@ -1,0 +1,115 @@
+package wsconn
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/wsconn/wsconn/internal/frame"
+)
+
+// keepalive sends a ping every interval and, with a pong timeout, fails a
+// connection on which nothing at all arrives within the timeout after the
+// ping was written. Any frame counts as proof of life, not only the pong,
+// and a new ping is only sent once the previous one has been answered, so
+// unanswered pings do not pile up. Both timers are runtime timers.
+type keepalive struct {
+	// Guarded by c.mu.
+	interval    time.Duration
+	pongTimeout time.Duration
+	tick        *time.Timer
+	pongTimer   *time.Timer
+	outstanding bool   // a ping was queued and nothing has arrived since it was written
+	framesAtPng uint64 // frames received when the ping went to the stream
+
+	frames  atomic.Uint64 // frames received so far
+	waiting atomic.Bool   // a written ping waits for proof of life
+}
+
+// reschedule starts, restarts or stops the ping timer after a change of
+// interval. c.mu is held.
+func (k *keepalive) reschedule(c *WebsocketConnection) {
+	if k.tick != nil {
+		k.tick.Stop()
+		k.tick = nil
+	}
+	if k.interval > 0 && c.state == StateOpen {
+		k.tick = time.AfterFunc(k.interval, c.keepaliveTick)
+	}
+}
+
+// stopLocked stops both timers. c.mu is held.
+func (k *keepalive) stopLocked() {
+	if k.tick != nil {
+		k.tick.Stop()
+		k.tick = nil
+	}
+	if k.pongTimer != nil {
+		k.pongTimer.Stop()
+	}
+	k.waiting.Store(false)
+	k.outstanding = false
+}
+
+// keepaliveTick queues a ping, ahead of any queued data, unless the last
+// one is still unanswered.
+func (c *WebsocketConnection) keepaliveTick() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := &c.ka
+	if c.state != StateOpen || k.interval == 0 || k.tick == nil {
+		return
+	}
+	if !k.outstanding {
+		k.outstanding = true
+		c.wr.queueControlLocked(frame.OpPing, nil, true)
+	}
+	k.tick.Reset(k.interval)
+}
+
+// pingSendingLocked notes that a keepalive ping is being written: from now
+// on any frame received is its answer. c.mu is held.
+func (k *keepalive) pingSendingLocked() {
+	k.framesAtPng = k.frames.Load()
+	k.waiting.Store(true)
+}
+
+// pingWrittenLocked starts the pong deadline when a keepalive ping has been
+// written, unless an answer already came. c.mu is held.
+func (k *keepalive) pingWrittenLocked(c *WebsocketConnection) {
+	if c.state != StateOpen || !k.waiting.Load() || k.pongTimeout <= 0 {
+		return
+	}
+	if k.pongTimer == nil {
+		k.pongTimer = time.AfterFunc(k.pongTimeout, c.pongTimedOut)
+	} else {
+		k.pongTimer.Reset(k.pongTimeout)
+	}
+}
+
+// frameReceived notes proof of life. It costs one atomic add per frame
+// unless a ping is waiting.
+func (c *WebsocketConnection) frameReceived() {
+	k := &c.ka
+	k.frames.Add(1)
+	if !k.waiting.Load() {
+		return
+	}
+	c.mu.Lock()
+	k.waiting.Store(false)
+	k.outstanding = false
+	if k.pongTimer != nil {
+		k.pongTimer.Stop()
+	}
+	c.mu.Unlock()
+}
+
+// pongTimedOut fails the connection if nothing arrived since the ping.
+func (c *WebsocketConnection) pongTimedOut() {
+	c.mu.Lock()
+	k := &c.ka
+	dead := k.waiting.Load() && k.frames.Load() == k.framesAtPng && c.state != StateClosed
+	c.mu.Unlock()
+	if dead {
+		c.terminate(ErrPongTimeout)
+	}
+}

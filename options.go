@@ -1,0 +1,107 @@
+package wsconn
+
+import "time"
+
+// Defaults of the connection options.
+const (
+	// DefaultMaxIncomingPayloadSize is libsoup's default bound on the
+	// payload of one incoming frame.
+	DefaultMaxIncomingPayloadSize = 128 << 10
+	// DefaultMaxTotalMessageSize is libsoup's default bound on one whole
+	// incoming message.
+	DefaultMaxTotalMessageSize = 128 << 10
+	// DefaultCloseTimeout bounds the closing handshake.
+	DefaultCloseTimeout = 5 * time.Second
+	// DefaultMaxQueuedBytes bounds the outgoing queue.
+	DefaultMaxQueuedBytes = 16 << 20
+	// DefaultFragmentSize is the largest frame payload a connection sends;
+	// larger messages go out in fragments so that control frames can pass
+	// between them.
+	DefaultFragmentSize = 64 << 10
+)
+
+// An Option configures a connection made by NewWebsocketConnection.
+type Option func(*options)
+
+type options struct {
+	maxIncomingPayload int64
+	maxTotalMessage    int64
+	keepaliveInterval  time.Duration
+	pongTimeout        time.Duration
+	closeTimeout       time.Duration
+	maxQueued          int64
+	fragmentSize       int
+	mainContext        MainContext
+}
+
+func defaultOptions() options {
+	return options{
+		maxIncomingPayload: DefaultMaxIncomingPayloadSize,
+		maxTotalMessage:    DefaultMaxTotalMessageSize,
+		closeTimeout:       DefaultCloseTimeout,
+		maxQueued:          DefaultMaxQueuedBytes,
+		fragmentSize:       DefaultFragmentSize,
+	}
+}
+
+// WithMaxIncomingPayloadSize bounds the payload of one incoming frame; a
+// larger frame fails the connection with close code 1009. Zero means no
+// limit. The default is DefaultMaxIncomingPayloadSize.
+func WithMaxIncomingPayloadSize(n int64) Option {
+	return func(o *options) { o.maxIncomingPayload = max(n, 0) }
+}
+
+// WithMaxTotalMessageSize bounds one whole incoming message, after any
+// extension has decoded it; a larger message fails the connection with
+// close code 1009. Zero means no limit. The default is
+// DefaultMaxTotalMessageSize.
+func WithMaxTotalMessageSize(n int64) Option {
+	return func(o *options) { o.maxTotalMessage = max(n, 0) }
+}
+
+// WithKeepaliveInterval makes the connection send a ping every d. Zero (the
+// default) sends none.
+func WithKeepaliveInterval(d time.Duration) Option {
+	return func(o *options) { o.keepaliveInterval = max(d, 0) }
+}
+
+// WithKeepalivePongTimeout makes the connection fail, reporting
+// ErrPongTimeout and close code 1006, when no frame at all arrives within d
+// after a keepalive ping was written. Zero (the default) waits forever.
+func WithKeepalivePongTimeout(d time.Duration) Option {
+	return func(o *options) { o.pongTimeout = max(d, 0) }
+}
+
+// WithCloseTimeout bounds the closing handshake: if it has not finished d
+// after it started, the stream is closed and ErrCloseTimeout reported. The
+// default is DefaultCloseTimeout.
+func WithCloseTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.closeTimeout = d
+		}
+	}
+}
+
+// WithMaxQueuedBytes bounds the payload bytes waiting in the outgoing
+// queue. A send that finds the queue at or over the bound returns
+// ErrQueueFull; a single message larger than the bound is still accepted
+// when the queue is empty. Zero means no bound. The default is
+// DefaultMaxQueuedBytes.
+func WithMaxQueuedBytes(n int64) Option {
+	return func(o *options) { o.maxQueued = max(n, 0) }
+}
+
+// WithFragmentSize sets the largest payload of one outgoing frame (at least
+// 125 bytes). Larger messages are sent as fragments. The default is
+// DefaultFragmentSize.
+func WithFragmentSize(n int) Option {
+	return func(o *options) { o.fragmentSize = max(n, 125) }
+}
+
+// WithMainContext makes every signal handler and subscription of the
+// connection run through ctx, typically the user's GUI or event loop.
+// Without it handlers run on goroutines of the connection, one at a time.
+func WithMainContext(ctx MainContext) Option {
+	return func(o *options) { o.mainContext = ctx }
+}

@@ -1,0 +1,496 @@
+package wsconn
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"github.com/wsconn/wsconn/extensions"
+	"github.com/wsconn/wsconn/internal/bufpool"
+	"github.com/wsconn/wsconn/internal/frame"
+	"github.com/wsconn/wsconn/internal/utf8check"
+	"github.com/wsconn/wsconn/iostream"
+)
+
+// readBufSize is the size of the pooled read buffer. Payloads larger than
+// half of it are read straight into the message, not through the buffer.
+const readBufSize = 8 << 10
+
+// errStopReading ends the read loop of a server after the peer's close
+// frame: nothing may follow it, and the writer closes the stream.
+var errStopReading = errors.New("wsconn: stop reading")
+
+// reader is the incoming side of a connection: one goroutine that parses
+// frames, reassembles messages and hands them to the signals.
+type reader struct {
+	c      *WebsocketConnection
+	waiter iostream.ReadWaiter // nil if the stream cannot wait without a buffer
+
+	buf  *[]byte // pooled; nil while idle
+	r, w int     // unread bytes are (*buf)[r:w]
+
+	msgOp      frame.Opcode // opcode of the message being reassembled, 0 if none
+	msgRSV     byte
+	msg        []byte
+	checkUTF8  bool // validate msg incrementally (text, not encoded by an extension)
+	utf8       utf8check.Validator
+	failed     bool  // the connection was failed: skip everything but close
+	left       int64 // payload bytes of the current frame not yet read
+	ctrl       [frame.MaxControlPayload]byte
+	extMessage extensions.Message
+}
+
+func (r *reader) init(c *WebsocketConnection) {
+	r.c = c
+	if w, ok := c.stream.(iostream.ReadWaiter); ok {
+		r.waiter = w
+	}
+}
+
+// run is the reader goroutine.
+func (r *reader) run() {
+	err := r.loop()
+	r.release()
+	r.msg = nil
+	r.c.readEnded(err, r.failed)
+}
+
+// release gives the read buffer back to the pool. Only unread bytes are
+// kept, so it is called when none are left.
+func (r *reader) release() {
+	if r.buf != nil {
+		bufpool.Put(r.buf)
+		r.buf = nil
+		r.r, r.w = 0, 0
+	}
+}
+
+// fill makes at least need bytes available in the buffer. When the buffer is
+// empty and the stream can wait for data, the buffer goes back to the pool
+// while waiting. At the end of the stream between frames it returns io.EOF;
+// inside a frame, io.ErrUnexpectedEOF.
+func (r *reader) fill(need int) error {
+	if r.r == r.w {
+		if r.waiter != nil {
+			r.release()
+			if err := r.waiter.WaitRead(); err != nil {
+				return err
+			}
+		}
+		r.r, r.w = 0, 0
+	}
+	if r.buf == nil {
+		r.buf = bufpool.Get(readBufSize)
+	}
+	b := *r.buf
+	if len(b)-r.r < need {
+		r.w = copy(b, b[r.r:r.w])
+		r.r = 0
+	}
+	for r.w-r.r < need {
+		n, err := r.c.stream.Read(b[r.w:])
+		r.w += n
+		if r.w-r.r >= need {
+			return nil
+		}
+		if err != nil {
+			if err == io.EOF && r.w > r.r {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// header reads the next frame header.
+func (r *reader) header() (frame.Header, error) {
+	need := 2
+	for {
+		if r.w-r.r >= need {
+			h, n, more, err := frame.ParseHeader((*r.buf)[r.r:r.w])
+			if err != nil {
+				return h, err
+			}
+			if n > 0 {
+				r.r += n
+				return h, nil
+			}
+			need = more
+		}
+		if err := r.fill(need); err != nil {
+			return frame.Header{}, err
+		}
+	}
+}
+
+// payload reads len(dst) payload bytes into dst, unmasking them and, if
+// text is set, checking UTF-8 as each piece arrives.
+func (r *reader) payload(dst []byte, h *frame.Header, text bool) error {
+	pos := 0
+	for off := 0; off < len(dst); {
+		var n int
+		switch {
+		case r.w > r.r:
+			n = copy(dst[off:], (*r.buf)[r.r:r.w])
+			r.r += n
+		case len(dst)-off >= readBufSize/2:
+			var err error
+			n, err = r.c.stream.Read(dst[off:])
+			if n == 0 && err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return err
+			}
+		default:
+			if err := r.fill(1); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return err
+			}
+			continue
+		}
+		r.left -= int64(n)
+		piece := dst[off : off+n]
+		if h.Masked {
+			pos = frame.Mask(h.Key, pos, piece)
+		}
+		if text && !r.utf8.Write(piece) {
+			return errBadUTF8
+		}
+		off += n
+	}
+	return nil
+}
+
+// skip discards n payload bytes.
+func (r *reader) skip(n int64) error {
+	for n > 0 {
+		if r.r == r.w {
+			if err := r.fill(1); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return err
+			}
+		}
+		k := min(n, int64(r.w-r.r))
+		r.r += int(k)
+		r.left -= k
+		n -= k
+	}
+	return nil
+}
+
+// errBadUTF8 marks a UTF-8 failure found while reading a payload.
+var errBadUTF8 = errors.New("invalid UTF-8")
+
+func protocolErr(code CloseCode, sentinel error, format string, args ...any) *ProtocolError {
+	return &ProtocolError{Code: code, Reason: fmt.Sprintf(format, args...), Err: sentinel}
+}
+
+// loop reads frames until the stream ends or fails.
+func (r *reader) loop() error {
+	c := r.c
+	for {
+		h, err := r.header()
+		if err != nil {
+			if errors.Is(err, frame.ErrLengthOverflow) || errors.Is(err, frame.ErrNonMinimalLength) {
+				if r.failed {
+					return r.discard()
+				}
+				r.fail(protocolErr(CloseProtocolError, ErrProtocol, "bad frame length: %v", err))
+				return r.discard()
+			}
+			return err
+		}
+		r.left = h.Length
+		c.frameReceived()
+		if r.failed {
+			if err := r.drainFrame(&h); err != nil {
+				return err
+			}
+			continue
+		}
+		err = r.frame(&h)
+		if perr, ok := err.(*ProtocolError); ok {
+			// Skip what is left of the frame that failed the
+			// connection, then wait for the peer's close frame.
+			r.fail(perr)
+			err = r.skip(r.left)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// frame handles one frame whose header has been read.
+func (r *reader) frame(h *frame.Header) error {
+	if perr := r.check(h); perr != nil {
+		return perr
+	}
+	if h.Opcode.IsControl() {
+		return r.control(h)
+	}
+	return r.data(h)
+}
+
+// fail fails the connection; from now on only a close frame matters.
+func (r *reader) fail(err *ProtocolError) {
+	r.failed = true
+	r.msg, r.msgOp = nil, 0
+	r.c.fail(err)
+}
+
+// discard reads and drops everything until the stream ends: after a
+// framing error nothing more can be parsed.
+func (r *reader) discard() error {
+	for {
+		r.r = r.w
+		if err := r.fill(1); err != nil {
+			return err
+		}
+	}
+}
+
+// drainFrame skips a frame's payload, noting the peer's close frame.
+func (r *reader) drainFrame(h *frame.Header) error {
+	if h.Opcode == frame.OpClose && h.Length <= frame.MaxControlPayload {
+		p := r.ctrl[:h.Length]
+		if err := r.payload(p, h, false); err != nil {
+			return err
+		}
+		return r.c.closeReceived(p, true)
+	}
+	return r.skip(h.Length)
+}
+
+// check applies the frame rules that do not need the payload.
+func (r *reader) check(h *frame.Header) *ProtocolError {
+	c := r.c
+	switch {
+	case h.Opcode.IsReserved():
+		return protocolErr(CloseProtocolError, ErrProtocol, "reserved opcode %d", h.Opcode)
+	case h.RSV&^c.rsvBits != 0:
+		return protocolErr(CloseProtocolError, ErrProtocol, "reserved bits %#x set with no extension for them", h.RSV&^c.rsvBits)
+	case c.connType == ConnectionServer && !h.Masked:
+		return protocolErr(CloseProtocolError, ErrProtocol, "unmasked frame from client")
+	case c.connType == ConnectionClient && h.Masked:
+		return protocolErr(CloseProtocolError, ErrProtocol, "masked frame from server")
+	}
+	if h.Opcode.IsControl() {
+		switch {
+		case !h.Fin:
+			return protocolErr(CloseProtocolError, ErrProtocol, "fragmented control frame")
+		case h.Length > frame.MaxControlPayload:
+			return protocolErr(CloseProtocolError, ErrProtocol, "control frame payload of %d bytes", h.Length)
+		case h.RSV != 0:
+			return protocolErr(CloseProtocolError, ErrProtocol, "reserved bits on a control frame")
+		}
+		return nil
+	}
+	if h.Opcode == frame.OpContinuation {
+		if r.msgOp == 0 {
+			return protocolErr(CloseProtocolError, ErrProtocol, "continuation frame with no message started")
+		}
+		if h.RSV != 0 {
+			return protocolErr(CloseProtocolError, ErrProtocol, "reserved bits on a continuation frame")
+		}
+	} else if r.msgOp != 0 {
+		return protocolErr(CloseProtocolError, ErrProtocol, "new data message inside a fragmented message")
+	}
+	if max := c.maxIncoming.Load(); max > 0 && h.Length > max {
+		return protocolErr(CloseMessageTooBig, ErrMessageTooBig, "frame payload of %d bytes exceeds %d", h.Length, max)
+	}
+	return nil
+}
+
+// control handles a ping, pong or close frame.
+func (r *reader) control(h *frame.Header) error {
+	p := r.ctrl[:h.Length]
+	if err := r.payload(p, h, false); err != nil {
+		return err
+	}
+	c := r.c
+	switch h.Opcode {
+	case frame.OpPing:
+		c.mu.Lock()
+		c.wr.queueControlLocked(frame.OpPong, p, false)
+		c.mu.Unlock()
+	case frame.OpPong:
+		c.sigs.emit(event{kind: sigPong, data: append([]byte(nil), p...)})
+	case frame.OpClose:
+		return c.closeReceived(p, false)
+	}
+	return nil
+}
+
+// data reads a text, binary or continuation frame into the message being
+// reassembled, and delivers the message after its final frame.
+func (r *reader) data(h *frame.Header) error {
+	c := r.c
+	first := h.Opcode != frame.OpContinuation
+	if first {
+		r.msgOp, r.msgRSV = h.Opcode, h.RSV
+		r.utf8.Reset()
+		r.checkUTF8 = h.Opcode == frame.OpText && h.RSV == 0
+	}
+	limit := c.maxMessage.Load()
+	total := int64(len(r.msg)) + h.Length
+	if limit > 0 {
+		bound := limit
+		if r.msgRSV != 0 {
+			// The payload is still encoded (compressed): allow for the
+			// overhead of incompressible data; the decoded size is
+			// checked against the limit itself.
+			bound += limit/8 + 1024
+		}
+		if total > bound {
+			return protocolErr(CloseMessageTooBig, ErrMessageTooBig, "message of %d bytes or more exceeds %d", total, limit)
+		}
+	}
+	if total > int64(maxInt) {
+		return protocolErr(CloseMessageTooBig, ErrMessageTooBig, "message of %d bytes", total)
+	}
+	start := len(r.msg)
+	switch {
+	case first && h.Fin:
+		r.msg = make([]byte, h.Length)
+	case int(total) > cap(r.msg):
+		grown := max(int(total), 2*cap(r.msg), 512)
+		if limit > 0 && r.msgRSV == 0 {
+			grown = min(grown, max(int(limit), int(total)))
+		}
+		msg := make([]byte, total, grown)
+		copy(msg, r.msg)
+		r.msg = msg
+	default:
+		r.msg = r.msg[:total]
+	}
+	if err := r.payload(r.msg[start:], h, r.checkUTF8); err != nil {
+		if err == errBadUTF8 {
+			return protocolErr(CloseInvalidPayload, ErrInvalidUTF8, "invalid UTF-8 in text message")
+		}
+		return err
+	}
+	if !h.Fin {
+		return nil
+	}
+	msg, op := r.msg, r.msgOp
+	r.msg, r.msgOp = nil, 0
+	if r.msgRSV != 0 {
+		var err error
+		if msg, err = r.decode(msg, op, limit); err != nil {
+			return err
+		}
+		if op == frame.OpText && !utf8.Valid(msg) {
+			return protocolErr(CloseInvalidPayload, ErrInvalidUTF8, "invalid UTF-8 in text message")
+		}
+	} else if r.checkUTF8 && !r.utf8.Complete() {
+		return protocolErr(CloseInvalidPayload, ErrInvalidUTF8, "text message ends inside a UTF-8 sequence")
+	}
+	typ := DataBinary
+	if op == frame.OpText {
+		typ = DataText
+	}
+	c.sigs.deliverMessage(typ, msg)
+	return nil
+}
+
+// decode runs an incoming message through the negotiated extensions, last
+// negotiated first.
+func (r *reader) decode(msg []byte, op frame.Opcode, limit int64) ([]byte, error) {
+	r.extMessage = extensions.Message{Binary: op == frame.OpBinary, RSV: r.msgRSV, Payload: msg}
+	for i := len(r.c.exts) - 1; i >= 0; i-- {
+		e := r.c.exts[i]
+		if err := e.ProcessIncoming(&r.extMessage, int(limit)); err != nil {
+			if errors.Is(err, extensions.ErrTooBig) {
+				return nil, protocolErr(CloseMessageTooBig, ErrMessageTooBig, "%s: decoded message exceeds %d bytes", e.Name(), limit)
+			}
+			return nil, protocolErr(CloseInvalidPayload, ErrProtocol, "%s: %v", e.Name(), err)
+		}
+	}
+	out := r.extMessage.Payload
+	r.extMessage = extensions.Message{}
+	return out, nil
+}
+
+const maxInt = int(^uint(0) >> 1)
+
+// closeReceived handles the peer's close frame. It returns errStopReading
+// when the reader must stop (a server: nothing may follow the close).
+func (c *WebsocketConnection) closeReceived(p []byte, failed bool) error {
+	code, reason := CloseNoStatus, ""
+	if !failed {
+		switch {
+		case len(p) == 1:
+			return protocolErr(CloseProtocolError, ErrProtocol, "close frame with a 1-byte payload")
+		case len(p) >= 2:
+			code = CloseCode(binary.BigEndian.Uint16(p))
+			if !code.Sendable() {
+				return protocolErr(CloseProtocolError, ErrInvalidCloseCode, "invalid close code %d", code)
+			}
+			if !utf8.Valid(p[2:]) {
+				return protocolErr(CloseInvalidPayload, ErrInvalidUTF8, "close reason is not valid UTF-8")
+			}
+			reason = string(p[2:])
+		}
+	} else if len(p) >= 2 {
+		code = CloseCode(binary.BigEndian.Uint16(p))
+		if utf8.Valid(p[2:]) {
+			reason = string(p[2:])
+		}
+	}
+	c.mu.Lock()
+	if c.closeRecv || c.state == StateClosed {
+		c.mu.Unlock()
+		return c.afterClose()
+	}
+	c.closeRecv = true
+	c.status.Code, c.status.Reason = code, reason
+	if c.state == StateOpen {
+		// The peer started the closing handshake: answer with its code.
+		c.status.Remote = true
+		c.startClosingLocked(code, "", false)
+	}
+	done := c.closeDone && c.connType == ConnectionServer
+	c.mu.Unlock()
+	if done {
+		c.terminate(nil)
+	}
+	return c.afterClose()
+}
+
+// afterClose is what the reader does after a close frame: a server stops, a
+// client reads on until the server closes the stream.
+func (c *WebsocketConnection) afterClose() error {
+	if c.connType == ConnectionServer {
+		return errStopReading
+	}
+	return nil
+}
+
+// readEnded handles the end of the read loop.
+func (c *WebsocketConnection) readEnded(err error, failed bool) {
+	if err == errStopReading {
+		return
+	}
+	c.mu.Lock()
+	closed, recv := c.state == StateClosed, c.closeRecv
+	c.mu.Unlock()
+	switch {
+	case closed:
+	case recv || failed:
+		// After the peer's close frame, or after we failed the
+		// connection (already reported), the end of the stream is
+		// expected.
+		c.terminate(nil)
+	default:
+		c.terminate(abnormal(err))
+	}
+}

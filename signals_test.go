@@ -1,0 +1,243 @@
+package wsconn
+
+import (
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wsconn/wsconn/internal/frame"
+)
+
+func TestDisconnect(t *testing.T) {
+	client, server, _, sr := pair(t)
+	var calls atomic.Int32
+	id := server.OnMessage(func(DataType, []byte) { calls.Add(1) })
+	require.NoError(t, client.SendText("one"))
+	sr.message(t)
+	server.Disconnect(id)
+	server.Disconnect(id) // twice is harmless
+	require.NoError(t, client.SendText("two"))
+	sr.message(t) // the recorder still runs, after the disconnected one would have
+	assert.Equal(t, int32(1), calls.Load())
+}
+
+func TestSubscribe(t *testing.T) {
+	client, server, _, _ := pair(t)
+	all := server.Subscribe()
+	msgs := server.Subscribe(SignalMessage)
+	require.NoError(t, client.SendText("hello"))
+	require.NoError(t, client.Close(CloseNormal, "bye"))
+
+	ev := <-msgs
+	assert.Equal(t, Event{Signal: SignalMessage, Type: DataText, Data: []byte("hello")}, ev)
+	_, open := <-msgs
+	assert.False(t, open, "closed after the closed event")
+
+	var got []string
+	for ev := range all {
+		s := string(ev.Signal)
+		if ev.Signal == SignalNotify {
+			s += ":" + ev.Property + ":" + ev.State.String()
+		}
+		got = append(got, s)
+	}
+	assert.Equal(t, []string{"message", "notify:state:closing", "closing", "notify:state:closed", "closed"}, got)
+
+	late := server.Subscribe()
+	_, open = <-late
+	assert.False(t, open, "a subscription after closed is closed at once")
+}
+
+func TestUnsubscribeWhileFull(t *testing.T) {
+	client, server, _, sr := pair(t)
+	ch := server.Subscribe(SignalMessage)
+	// Fill the subscription and more: its reader is gone.
+	for i := 0; i < subscriptionBuffer+10; i++ {
+		require.NoError(t, client.SendText("x"))
+	}
+	for i := 0; i < subscriptionBuffer; i++ {
+		sr.message(t)
+	}
+	server.Unsubscribe(ch)
+	for i := 0; i < 10; i++ {
+		sr.message(t) // delivery goes on
+	}
+	server.Unsubscribe(ch) // twice is harmless
+}
+
+func TestHandlersNeverRunConcurrentlyAndKeepOrder(t *testing.T) {
+	client, server, _, _ := pair(t)
+	var running atomic.Int32
+	var mu sync.Mutex
+	var order []string
+	overlap := false
+	enter := func(what string) func() {
+		if running.Add(1) != 1 {
+			overlap = true
+		}
+		mu.Lock()
+		order = append(order, what)
+		mu.Unlock()
+		return func() { running.Add(-1) }
+	}
+	done := make(chan struct{})
+	server.OnMessage(func(_ DataType, d []byte) { defer enter("message " + string(d))() })
+	server.OnNotify(func(p string) { defer enter("notify " + p)() })
+	server.OnClosing(func() { defer enter("closing")() })
+	server.OnClosed(func() { defer enter("closed")(); close(done) })
+	for i := 0; i < 50; i++ {
+		require.NoError(t, client.SendText(string(rune('a'+i%26))))
+		// Property changes from another goroutine interleave with messages.
+		server.SetMaxTotalMessageSize(int64(1000 + i))
+	}
+	require.NoError(t, client.Close(CloseNormal, ""))
+	select {
+	case <-done:
+	case <-time.After(waitTimeout):
+		t.Fatal("not closed")
+	}
+	assert.False(t, overlap, "handlers overlapped")
+	var msgs []string
+	for _, o := range order {
+		if strings.HasPrefix(o, "message ") {
+			msgs = append(msgs, o)
+		}
+	}
+	require.Len(t, msgs, 50)
+	for i, m := range msgs {
+		assert.Equal(t, "message "+string(rune('a'+i%26)), m)
+	}
+	assert.Equal(t, "closed", order[len(order)-1])
+}
+
+func TestMainContextRunsEveryHandlerOnTheLoop(t *testing.T) {
+	loop := NewLoop()
+	a, b := pipePair()
+	var onLoop atomic.Bool
+	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, WithMainContext(loop))
+	check := func() {
+		if !onLoop.Load() {
+			t.Error("handler ran outside the loop")
+		}
+	}
+	var got []string
+	server.OnMessage(func(_ DataType, d []byte) { check(); got = append(got, string(d)) })
+	server.OnNotify(func(string) { check() })
+	server.OnClosing(func() { check() })
+	server.OnClosed(func() { check(); loop.Quit() })
+	for _, m := range []string{"1", "2", "3"} {
+		require.NoError(t, client.SendText(m))
+	}
+	require.NoError(t, client.Close(CloseNormal, ""))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		onLoop.Store(true)
+		loop.Run()
+		onLoop.Store(false)
+	}()
+	select {
+	case <-done:
+	case <-time.After(waitTimeout):
+		t.Fatal("loop did not quit")
+	}
+	assert.Equal(t, []string{"1", "2", "3"}, got)
+	assert.Equal(t, StateClosed, server.State())
+	client.Abort()
+}
+
+func TestLoopIterate(t *testing.T) {
+	l := NewLoop()
+	assert.False(t, l.Iterate(false))
+	var n int
+	l.Invoke(func() { n++ })
+	l.Invoke(func() { n++ })
+	assert.True(t, l.Iterate(true))
+	assert.Equal(t, 2, n)
+	l.Quit()
+	l.Run() // returns at once: Quit came first
+}
+
+// TestSlowConsumerPausesReading checks the back-pressure contract: while a
+// message handler is busy, the connection does not read, so the peer's
+// writes stop once the transport's buffers are full; memory stays bounded.
+func TestSlowConsumerPausesReading(t *testing.T) {
+	const pipeBuf = 16 << 10
+	a, b := pipeSized(pipeBuf)
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil)
+	release := make(chan struct{})
+	var handled atomic.Int32
+	server.OnMessage(func(DataType, []byte) {
+		handled.Add(1)
+		<-release
+	})
+	closed := make(chan struct{})
+	server.OnClosed(func() { close(closed) })
+	defer func() {
+		server.Abort()
+		<-closed
+	}()
+
+	msg := frame.AppendFrame(nil, frame.Header{Fin: true, Opcode: frame.OpBinary, Masked: true, Key: [4]byte{1, 2, 3, 4}}, make([]byte, 1000))
+	written := 0
+	var err error
+	for i := 0; i < 1000; i++ {
+		a.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+		if _, err = a.Write(msg); err != nil {
+			break
+		}
+		written++
+	}
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded, "the peer's writes must block")
+	// What was accepted fits the pipe, the read buffer and one message.
+	assert.LessOrEqual(t, written*len(msg), pipeBuf+readBufSize+2*len(msg))
+	assert.Equal(t, int32(1), handled.Load())
+
+	a.SetWriteDeadline(time.Time{})
+	close(release)
+	assert.Eventually(t, func() bool { return int(handled.Load()) >= written }, waitTimeout, time.Millisecond)
+	a.Close()
+}
+
+// TestIdleConnectionHasOneGoroutine counts the goroutines of idle
+// connections: one reader each, no writer and no dispatcher.
+func TestIdleConnectionHasOneGoroutine(t *testing.T) {
+	const n = 20
+	for i := 0; i < n; i++ {
+		client, server, cr, sr := tcpPair(t)
+		require.NoError(t, client.SendText("wake up"))
+		require.NoError(t, server.SendText("wake up"))
+		sr.message(t)
+		cr.message(t)
+	}
+	// Writers and dispatchers end once their work is done.
+	var stacks []string
+	assert.Eventually(t, func() bool {
+		stacks = connectionGoroutines()
+		return len(stacks) == 2*n
+	}, waitTimeout, time.Millisecond)
+	for _, s := range stacks {
+		assert.Contains(t, s, "wsconn.(*reader).run", "only readers remain")
+	}
+}
+
+// connectionGoroutines returns the stacks of the goroutines running code of
+// this package, other than tests.
+func connectionGoroutines() []string {
+	buf := make([]byte, 4<<20)
+	var out []string
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "wsconn/wsconn.(*") && !strings.Contains(g, "wsconn.Test") {
+			out = append(out, g)
+		}
+	}
+	return out
+}

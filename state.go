@@ -1,0 +1,225 @@
+package wsconn
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// ConnectionType tells which end of a WebSocket a connection is. It decides
+// masking: a client masks every frame it sends and refuses masked frames; a
+// server refuses unmasked frames.
+type ConnectionType int
+
+const (
+	// ConnectionUnknown is the zero value; NewWebsocketConnection refuses it.
+	ConnectionUnknown ConnectionType = iota
+	// ConnectionClient is the end that sent the opening handshake.
+	ConnectionClient
+	// ConnectionServer is the end that answered it.
+	ConnectionServer
+)
+
+// String returns "client", "server" or "unknown".
+func (t ConnectionType) String() string {
+	switch t {
+	case ConnectionClient:
+		return "client"
+	case ConnectionServer:
+		return "server"
+	}
+	return "unknown"
+}
+
+// DataType is the type of a data message.
+type DataType int
+
+const (
+	// DataText is a text message: its payload is UTF-8.
+	DataText DataType = 1
+	// DataBinary is a binary message.
+	DataBinary DataType = 2
+)
+
+// String returns "text" or "binary".
+func (t DataType) String() string {
+	switch t {
+	case DataText:
+		return "text"
+	case DataBinary:
+		return "binary"
+	}
+	return "DataType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// State is the state of a connection. It only moves forward: Open, then
+// Closing while the closing handshake runs, then Closed. A connection that
+// ends abruptly goes from Open straight to Closed.
+type State int
+
+const (
+	// StateOpen: messages flow both ways.
+	StateOpen State = iota
+	// StateClosing: a close frame was sent or received; the closing
+	// handshake has not finished.
+	StateClosing
+	// StateClosed: the stream is closed. Nothing more happens.
+	StateClosed
+)
+
+// String returns "open", "closing" or "closed".
+func (s State) String() string {
+	switch s {
+	case StateOpen:
+		return "open"
+	case StateClosing:
+		return "closing"
+	case StateClosed:
+		return "closed"
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
+}
+
+// CloseCode is a WebSocket close status code (RFC 6455 section 7.4 and the
+// IANA "WebSocket Close Code Number Registry").
+type CloseCode uint16
+
+// The codes of the IANA registry. Codes 3000-3999 are registered by
+// libraries and frameworks, 4000-4999 are for private use by applications.
+const (
+	CloseNormal              CloseCode = 1000
+	CloseGoingAway           CloseCode = 1001
+	CloseProtocolError       CloseCode = 1002
+	CloseUnsupportedData     CloseCode = 1003
+	CloseReserved            CloseCode = 1004 // reserved; never sent
+	CloseNoStatus            CloseCode = 1005 // no code in the close frame; never sent
+	CloseAbnormal            CloseCode = 1006 // no close frame at all; never sent
+	CloseInvalidPayload      CloseCode = 1007 // e.g. invalid UTF-8 in a text message
+	ClosePolicyViolation     CloseCode = 1008
+	CloseMessageTooBig       CloseCode = 1009
+	CloseMandatoryExtension  CloseCode = 1010 // client: a required extension was not negotiated
+	CloseInternalError       CloseCode = 1011
+	CloseServiceRestart      CloseCode = 1012
+	CloseTryAgainLater       CloseCode = 1013
+	CloseBadGateway          CloseCode = 1014
+	CloseTLSHandshakeFailure CloseCode = 1015 // never sent
+)
+
+var closeCodeNames = map[CloseCode]string{
+	CloseNormal:              "normal closure",
+	CloseGoingAway:           "going away",
+	CloseProtocolError:       "protocol error",
+	CloseUnsupportedData:     "unsupported data",
+	CloseReserved:            "reserved",
+	CloseNoStatus:            "no status received",
+	CloseAbnormal:            "abnormal closure",
+	CloseInvalidPayload:      "invalid payload data",
+	ClosePolicyViolation:     "policy violation",
+	CloseMessageTooBig:       "message too big",
+	CloseMandatoryExtension:  "mandatory extension",
+	CloseInternalError:       "internal error",
+	CloseServiceRestart:      "service restart",
+	CloseTryAgainLater:       "try again later",
+	CloseBadGateway:          "bad gateway",
+	CloseTLSHandshakeFailure: "TLS handshake failure",
+}
+
+// String returns the code's number and its registry name, such as
+// "1000 (normal closure)".
+func (c CloseCode) String() string {
+	s := strconv.Itoa(int(c))
+	if name, ok := closeCodeNames[c]; ok {
+		return s + " (" + name + ")"
+	}
+	switch {
+	case c >= 3000 && c <= 3999:
+		return s + " (registered)"
+	case c >= 4000 && c <= 4999:
+		return s + " (private)"
+	}
+	return s
+}
+
+// Sendable reports whether c may appear in a close frame on the wire: the
+// registry's codes other than 1004, 1005, 1006 and 1015, and 3000-4999.
+func (c CloseCode) Sendable() bool {
+	switch {
+	case c >= 1000 && c <= 1003, c >= 1007 && c <= 1014:
+		return true
+	case c >= 3000 && c <= 4999:
+		return true
+	}
+	return false
+}
+
+// Sentinel errors. Errors returned and reported by a connection wrap one of
+// these where it applies, so errors.Is tells the cases apart.
+var (
+	// ErrNotOpen is returned by a send on a connection that is closing or
+	// closed.
+	ErrNotOpen = errors.New("wsconn: connection is not open")
+	// ErrQueueFull is returned by a send when the outgoing queue already
+	// holds MaxQueuedBytes (see WithMaxQueuedBytes).
+	ErrQueueFull = errors.New("wsconn: outgoing queue is full")
+	// ErrInvalidCloseCode is returned by Close for a code that may not be
+	// sent, and wrapped by the ProtocolError for such a code from the peer.
+	ErrInvalidCloseCode = errors.New("wsconn: invalid close code")
+	// ErrInvalidUTF8 is wrapped by the errors about text that is not
+	// valid UTF-8: a text message or close reason from the peer (close
+	// code 1007), or a text message or close reason given to a send.
+	ErrInvalidUTF8 = errors.New("wsconn: invalid UTF-8")
+	// ErrMessageTooBig is wrapped by the ProtocolError for a frame or
+	// message over the connection's limits (close code 1009).
+	ErrMessageTooBig = errors.New("wsconn: message too big")
+	// ErrProtocol is wrapped by the ProtocolError for a violation of RFC
+	// 6455 framing by the peer (close code 1002).
+	ErrProtocol = errors.New("wsconn: protocol violation")
+	// ErrPongTimeout is reported when no frame arrived within the
+	// keepalive pong timeout after a ping was written: the peer is gone.
+	ErrPongTimeout = errors.New("wsconn: keepalive pong timeout")
+	// ErrCloseTimeout is reported when the closing handshake did not
+	// finish within the close timeout and the stream was closed.
+	ErrCloseTimeout = errors.New("wsconn: close timeout")
+	// ErrNotSent is reported (and returned by Flush) when messages that
+	// were queued could not be written because the connection failed or
+	// closed first. Nothing queued is dropped without it.
+	ErrNotSent = errors.New("wsconn: queued messages were not sent")
+	// ErrAbnormalClosure is wrapped by the error reported when the stream
+	// ended or failed without a closing handshake (close code 1006).
+	ErrAbnormalClosure = errors.New("wsconn: connection closed abnormally")
+)
+
+// ProtocolError reports that the peer broke the protocol or a limit. The
+// connection was failed with Code as its close code.
+type ProtocolError struct {
+	Code   CloseCode // the close code sent to the peer: 1002, 1007 or 1009
+	Reason string    // what was wrong, as sent in the close frame
+	Err    error     // ErrProtocol, ErrInvalidUTF8, ErrMessageTooBig, ...
+}
+
+// Error returns the reason with the close code.
+func (e *ProtocolError) Error() string {
+	return fmt.Sprintf("wsconn: %s (close %d)", e.Reason, e.Code)
+}
+
+// Unwrap returns the sentinel the error wraps.
+func (e *ProtocolError) Unwrap() error { return e.Err }
+
+// CloseStatus describes how a connection closed: the code and reason each
+// side sent, and whether the closing handshake completed.
+type CloseStatus struct {
+	// Code is the code the peer sent; CloseNoStatus if its close frame
+	// had none, CloseAbnormal if no close frame arrived.
+	Code CloseCode
+	// Reason is the reason the peer sent.
+	Reason string
+	// SentCode is the code this side sent, 0 if it sent no close frame.
+	SentCode CloseCode
+	// SentReason is the reason this side sent.
+	SentReason string
+	// Clean reports that close frames went both ways and the stream
+	// ended in order.
+	Clean bool
+	// Remote reports that the peer started the closing handshake.
+	Remote bool
+}

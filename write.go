@@ -1,0 +1,410 @@
+package wsconn
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"net"
+
+	"github.com/wsconn/wsconn/extensions"
+	"github.com/wsconn/wsconn/internal/bufpool"
+	"github.com/wsconn/wsconn/internal/frame"
+	"github.com/wsconn/wsconn/iostream"
+)
+
+// Bounds of one write round: the frames and payload bytes gathered into a
+// single vectored write. Control frames wait at most one round.
+const (
+	maxRoundFrames = 32
+	maxRoundBytes  = 256 << 10
+)
+
+// outMessage is a queued data message. Its payload is a pooled copy that the
+// writer may mask in place.
+type outMessage struct {
+	op         frame.Opcode
+	buf        *[]byte // pooled copy of the user's payload
+	payload    []byte  // what goes on the wire (buf, or an extension's output)
+	size       int64   // the user's payload size, as counted in queued
+	sent       int     // payload bytes written so far
+	rsv        byte    // reserved bits of the first frame
+	started    bool    // extensions applied
+	done       bool    // the final frame is built
+	noCompress bool
+}
+
+// controlFrame is a queued ping, pong or close frame.
+type controlFrame struct {
+	op   frame.Opcode
+	n    uint8
+	data [frame.MaxControlPayload]byte
+	ping bool // a keepalive ping: record when it was written
+}
+
+// writer is the outgoing side of a connection: a queue that senders fill
+// and a goroutine that exists only while the queue is not empty.
+type writer struct {
+	c     *WebsocketConnection
+	runFn func() // c.wr.run, made once so that starting it allocates nothing
+
+	// Guarded by c.mu.
+	ctrl         []controlFrame
+	data         []outMessage
+	head         int   // index of the first queued message in data
+	queued       int64 // payload bytes queued and not yet written
+	inFlight     int   // messages taken by the writer and not yet written
+	active       bool  // the writer goroutine is running
+	closeQueued  bool  // no more data is accepted
+	closePending bool  // closeFrame waits for the data before it
+	closeFrame   controlFrame
+	dropCur      bool // the writer must drop the messages it holds
+	waiters      []chan error
+
+	// Owned by the running writer goroutine.
+	cur   []outMessage
+	wctrl []controlFrame
+	hdr   [maxRoundFrames * frame.MaxHeaderSize]byte
+	iov   [2 * maxRoundFrames][]byte
+	bufs  net.Buffers
+	keys  maskKeys
+	ext   extensions.Message
+}
+
+func (w *writer) init(c *WebsocketConnection) {
+	w.c = c
+	w.runFn = w.run
+}
+
+// enqueue queues a data message, copying its payload from data or text.
+func (w *writer) enqueue(op frame.Opcode, data []byte, text string) error {
+	size := len(data) + len(text)
+	buf := bufpool.Get(size)
+	if data != nil {
+		copy(*buf, data)
+	} else {
+		copy(*buf, text)
+	}
+	c := w.c
+	c.mu.Lock()
+	if c.state != StateOpen || w.closeQueued {
+		c.mu.Unlock()
+		bufpool.Put(buf)
+		return ErrNotOpen
+	}
+	if max := c.opts.maxQueued; max > 0 && w.queued > 0 && w.queued+int64(size) > max {
+		c.mu.Unlock()
+		bufpool.Put(buf)
+		return fmt.Errorf("%w: %d bytes queued, limit %d", ErrQueueFull, w.queued, max)
+	}
+	w.data = append(w.data, outMessage{op: op, buf: buf, payload: *buf, size: int64(size)})
+	w.queued += int64(size)
+	w.startLocked()
+	c.mu.Unlock()
+	return nil
+}
+
+// queueControlLocked queues a ping or pong ahead of the data. It does
+// nothing once a close frame is queued. c.mu is held.
+func (w *writer) queueControlLocked(op frame.Opcode, payload []byte, keepalive bool) {
+	if w.closeQueued {
+		return
+	}
+	f := controlFrame{op: op, n: uint8(len(payload)), ping: keepalive}
+	copy(f.data[:], payload)
+	w.ctrl = append(w.ctrl, f)
+	w.startLocked()
+}
+
+// queueCloseLocked queues the close frame. Unless urgent it follows the data
+// already queued. c.mu is held.
+func (w *writer) queueCloseLocked(code CloseCode, reason string, urgent bool) {
+	w.closeQueued = true
+	w.closePending = true
+	w.closeFrame = controlFrame{op: frame.OpClose}
+	if code != CloseNoStatus {
+		binary.BigEndian.PutUint16(w.closeFrame.data[:], uint16(code))
+		w.closeFrame.n = 2 + uint8(copy(w.closeFrame.data[2:], reason))
+	}
+	if urgent {
+		w.dropDataLocked()
+	}
+	w.startLocked()
+}
+
+// dropDataLocked discards the queued data messages and those the writer
+// holds, wakes Flush callers with ErrNotSent, and returns what was dropped.
+// c.mu is held.
+func (w *writer) dropDataLocked() (messages int, bytes int64) {
+	messages = len(w.data) - w.head + w.inFlight
+	bytes = w.queued
+	for i := w.head; i < len(w.data); i++ {
+		bufpool.Put(w.data[i].buf)
+		w.data[i] = outMessage{}
+	}
+	w.data = w.data[:0]
+	w.head = 0
+	w.queued = 0
+	if w.inFlight > 0 {
+		w.dropCur = true
+		w.inFlight = 0
+	}
+	if messages > 0 {
+		w.wakeLocked(ErrNotSent)
+	}
+	return messages, bytes
+}
+
+// startLocked starts the writer goroutine if it is not running. c.mu is
+// held.
+func (w *writer) startLocked() {
+	if !w.active && w.c.state != StateClosed {
+		w.active = true
+		go w.runFn()
+	}
+}
+
+// wakeLocked wakes the Flush callers with err. c.mu is held.
+func (w *writer) wakeLocked(err error) {
+	for _, ch := range w.waiters {
+		ch <- err
+	}
+	w.waiters = w.waiters[:0]
+}
+
+// run writes rounds of frames until the queue is empty.
+func (w *writer) run() {
+	c := w.c
+	for {
+		c.mu.Lock()
+		if w.dropCur || c.state == StateClosed {
+			w.releaseCur()
+			w.dropCur = false
+		}
+		sendClose := w.takeRoundLocked()
+		if len(w.wctrl) == 0 && len(w.cur) == 0 {
+			w.active = false
+			if w.queued == 0 {
+				w.wakeLocked(nil)
+			}
+			c.mu.Unlock()
+			return
+		}
+		keepalive := false
+		for i := range w.wctrl {
+			keepalive = keepalive || w.wctrl[i].ping
+		}
+		if keepalive {
+			c.ka.pingSendingLocked()
+		}
+		c.mu.Unlock()
+
+		err := w.writeRound()
+
+		c.mu.Lock()
+		if err != nil {
+			w.releaseCur()
+			w.wctrl = w.wctrl[:0]
+			w.active = false
+			c.mu.Unlock()
+			c.terminate(abnormal(err))
+			return
+		}
+		if keepalive {
+			c.ka.pingWrittenLocked(c)
+		}
+		w.retireLocked()
+		w.wctrl = w.wctrl[:0]
+		closeNow := false
+		if sendClose {
+			c.closeDone = true
+			// A server closes the stream once both close frames have
+			// passed; a client waits for the server to do it.
+			closeNow = c.closeRecv && c.connType == ConnectionServer
+		}
+		c.mu.Unlock()
+		if closeNow {
+			c.terminate(nil)
+		}
+	}
+}
+
+// takeRoundLocked moves the pending control frames and the data messages
+// that fit one round to the writer's own lists, and the close frame when
+// its turn has come. c.mu is held.
+func (w *writer) takeRoundLocked() (sendClose bool) {
+	if w.c.closeSent {
+		w.ctrl = w.ctrl[:0]
+		return false
+	}
+	w.wctrl = append(w.wctrl, w.ctrl...)
+	w.ctrl = w.ctrl[:0]
+	budget := maxRoundBytes
+	for i := range w.cur {
+		budget -= len(w.cur[i].payload) - w.cur[i].sent
+	}
+	for w.head < len(w.data) && len(w.cur) < maxRoundFrames-len(w.wctrl)-1 && budget > 0 {
+		m := w.data[w.head]
+		w.data[w.head] = outMessage{}
+		w.head++
+		w.cur = append(w.cur, m)
+		w.inFlight++
+		budget -= len(m.payload)
+	}
+	if w.head == len(w.data) {
+		w.data = w.data[:0]
+		w.head = 0
+	}
+	if w.closePending && len(w.cur) == 0 && w.head == len(w.data) {
+		w.closePending = false
+		w.c.closeSent = true
+		w.wctrl = append(w.wctrl, w.closeFrame)
+		return true
+	}
+	return false
+}
+
+// writeRound encodes the writer's control frames and as many data frames as
+// fit one round, and writes them with one vectored write.
+func (w *writer) writeRound() error {
+	c := w.c
+	mask := c.connType == ConnectionClient
+	n, hp := 0, 0
+	addFrame := func(h frame.Header, payload []byte) {
+		if mask {
+			h.Masked = true
+			h.Key = w.keys.next()
+			frame.Mask(h.Key, 0, payload)
+		}
+		h.Length = int64(len(payload))
+		hn := frame.PutHeader(w.hdr[hp:], h)
+		w.iov[n] = w.hdr[hp : hp+hn]
+		hp += hn
+		n++
+		if len(payload) > 0 {
+			w.iov[n] = payload
+			n++
+		}
+	}
+	frames := 0
+	for i := range w.wctrl {
+		f := &w.wctrl[i]
+		addFrame(frame.Header{Fin: true, Opcode: f.op}, f.data[:f.n])
+		frames++
+	}
+	bytes := 0
+	for i := range w.cur {
+		m := &w.cur[i]
+		if !m.started {
+			if err := w.applyExtensions(m); err != nil {
+				return err
+			}
+		}
+		for frames < maxRoundFrames && (bytes < maxRoundBytes || frames == 0) {
+			first := m.sent == 0
+			chunk := min(len(m.payload)-m.sent, c.opts.fragmentSize)
+			h := frame.Header{Fin: m.sent+chunk == len(m.payload), Opcode: frame.OpContinuation}
+			if first {
+				h.Opcode, h.RSV = m.op, m.rsv
+			}
+			addFrame(h, m.payload[m.sent:m.sent+chunk])
+			m.sent += chunk
+			bytes += chunk
+			frames++
+			if h.Fin {
+				m.done = true
+				break
+			}
+		}
+		if !m.done {
+			break
+		}
+	}
+	w.bufs = w.iov[:n]
+	_, err := iostream.WriteBuffers(c.stream, &w.bufs)
+	clear(w.iov[:n])
+	return err
+}
+
+// applyExtensions runs an outgoing message through the negotiated
+// extensions before its first frame is built.
+func (w *writer) applyExtensions(m *outMessage) error {
+	m.started = true
+	if len(w.c.exts) == 0 {
+		return nil
+	}
+	w.ext = extensions.Message{Binary: m.op == frame.OpBinary, Payload: m.payload, NoCompress: m.noCompress}
+	for _, e := range w.c.exts {
+		if err := e.ProcessOutgoing(&w.ext); err != nil {
+			return fmt.Errorf("extension %s: %w", e.Name(), err)
+		}
+	}
+	m.payload, m.rsv = w.ext.Payload, w.ext.RSV
+	w.ext = extensions.Message{}
+	return nil
+}
+
+// retireLocked accounts for the messages whose last frame was written and
+// releases their buffers. c.mu is held.
+func (w *writer) retireLocked() {
+	done := 0
+	for done < len(w.cur) && w.cur[done].done {
+		m := &w.cur[done]
+		if !w.dropCur {
+			w.queued -= m.size
+			w.inFlight--
+		}
+		bufpool.Put(m.buf)
+		done++
+	}
+	n := copy(w.cur, w.cur[done:])
+	clear(w.cur[n:])
+	w.cur = w.cur[:n]
+}
+
+// releaseCur drops the messages the writer holds. c.mu is held.
+func (w *writer) releaseCur() {
+	for i := range w.cur {
+		bufpool.Put(w.cur[i].buf)
+	}
+	clear(w.cur)
+	w.cur = w.cur[:0]
+}
+
+// Flush waits until every message queued so far has been written to the
+// stream. It returns an error wrapping ErrNotSent if the connection closed
+// first and messages were dropped, or ctx's error.
+func (c *WebsocketConnection) Flush(ctx context.Context) error {
+	c.mu.Lock()
+	if c.wr.queued == 0 && c.wr.inFlight == 0 {
+		c.mu.Unlock()
+		return nil
+	}
+	ch := make(chan error, 1)
+	c.wr.waiters = append(c.wr.waiters, ch)
+	c.mu.Unlock()
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// maskKeys hands out masking keys from crypto/rand, read in blocks so that a
+// key costs no system call.
+type maskKeys struct {
+	buf  [256]byte
+	left int // unused bytes at the end of buf
+}
+
+func (k *maskKeys) next() [4]byte {
+	if k.left == 0 {
+		rand.Read(k.buf[:]) // never fails (crypto/rand documents it)
+		k.left = len(k.buf)
+	}
+	var key [4]byte
+	copy(key[:], k.buf[len(k.buf)-k.left:])
+	k.left -= 4
+	return key
+}

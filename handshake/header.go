@@ -1,0 +1,99 @@
+package handshake
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Header names, as RFC 6455 spells them. http.Header canonicalises them
+// ("Sec-Websocket-Key") on access; header names are case-insensitive.
+const (
+	hUpgrade    = "Upgrade"
+	hConnection = "Connection"
+	hOrigin     = "Origin"
+	hKey        = "Sec-WebSocket-Key"
+	hAccept     = "Sec-WebSocket-Accept"
+	hVersion    = "Sec-WebSocket-Version"
+	hProtocol   = "Sec-WebSocket-Protocol"
+	hExtensions = "Sec-WebSocket-Extensions"
+)
+
+// hasToken reports whether the comma-separated lists in values contain tok,
+// ignoring case, surrounding whitespace and empty elements, as RFC 9110
+// section 5.6.1 asks of a recipient.
+func hasToken(values []string, tok string) bool {
+	for _, v := range values {
+		for _, elem := range strings.Split(v, ",") {
+			if strings.EqualFold(trimOWS(elem), tok) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// single returns the value, without surrounding whitespace, of a header
+// that must appear exactly once. When it does not, ok is false and detail says why; value then joins the
+// lines present.
+func single(h http.Header, name string) (value, detail string, ok bool) {
+	vs := h.Values(name)
+	switch len(vs) {
+	case 0:
+		return "", "missing", false
+	case 1:
+		return trimOWS(vs[0]), "", true
+	}
+	return strings.Join(vs, ", "), "header repeated", false
+}
+
+// parseProtocols parses the Sec-WebSocket-Protocol lines of a header as one
+// list of distinct tokens. On failure it returns the offending element and
+// why.
+func parseProtocols(values []string) (protocols []string, bad, detail string) {
+	for _, v := range values {
+		for _, elem := range strings.Split(v, ",") {
+			p := trimOWS(elem)
+			switch {
+			case p == "":
+				return nil, v, "empty list element"
+			case !isToken(p):
+				return nil, p, "not a token"
+			case contains(protocols, p):
+				return nil, p, "offered twice"
+			}
+			protocols = append(protocols, p)
+		}
+	}
+	return protocols, "", ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// trimOWS removes the optional whitespace (spaces and tabs) around s.
+func trimOWS(s string) string {
+	return strings.Trim(s, " \t")
+}
+
+// isToken reports whether s is a non-empty RFC 9110 token.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -76,7 +76,6 @@ type WebsocketConnection struct {
 	closeSent bool // our close frame has been handed to the stream
 	closeDone bool // ... and the write has returned
 	closeRecv bool // the peer's close frame has been read
-	failed    bool // we failed the connection; incoming data is ignored
 	closeTmr  *time.Timer
 
 	ka   keepalive
@@ -352,7 +351,7 @@ func (c *WebsocketConnection) startClosingLocked(code CloseCode, reason string, 
 	c.status.SentCode = code
 	c.status.SentReason = reason
 	c.setStateLocked(StateClosing)
-	c.sigs.emitLocked(event{kind: sigClosing})
+	c.sigs.emit(event{kind: sigClosing})
 	c.wr.queueCloseLocked(code, reason, urgent)
 	c.ka.stopLocked()
 	c.closeTmr = time.AfterFunc(c.opts.closeTimeout, c.closeTimedOut)
@@ -364,7 +363,7 @@ func (c *WebsocketConnection) setStateLocked(s State) {
 		return
 	}
 	c.state = s
-	c.sigs.emitLocked(event{kind: sigNotify, prop: PropertyState, st: s})
+	c.sigs.emit(event{kind: sigNotify, prop: PropertyState, st: s})
 }
 
 // fail fails the connection because the peer broke the protocol or a
@@ -377,8 +376,7 @@ func (c *WebsocketConnection) fail(err *ProtocolError) {
 	if c.state == StateClosed {
 		return
 	}
-	c.failed = true
-	c.sigs.emitLocked(event{kind: sigError, err: err})
+	c.sigs.emit(event{kind: sigError, err: err})
 	if c.state == StateOpen {
 		c.startClosingLocked(err.Code, truncateReason(err.Reason), true)
 		return
@@ -410,7 +408,7 @@ func (c *WebsocketConnection) terminate(err error) {
 		return
 	}
 	if err != nil {
-		c.sigs.emitLocked(event{kind: sigError, err: err})
+		c.sigs.emit(event{kind: sigError, err: err})
 	}
 	if !c.closeRecv {
 		c.status.Code = CloseAbnormal
@@ -422,10 +420,10 @@ func (c *WebsocketConnection) terminate(err error) {
 	}
 	c.ka.stopLocked()
 	if n, bytes := c.wr.dropDataLocked(); n > 0 {
-		c.sigs.emitLocked(event{kind: sigError, err: fmt.Errorf("%w: %d messages, %d bytes", ErrNotSent, n, bytes)})
+		c.sigs.emit(event{kind: sigError, err: fmt.Errorf("%w: %d messages, %d bytes", ErrNotSent, n, bytes)})
 	}
 	c.setStateLocked(StateClosed)
-	c.sigs.emitLocked(event{kind: sigClosed})
+	c.sigs.emit(event{kind: sigClosed})
 	c.sigs.stopWaiting()
 	c.mu.Unlock()
 	c.stream.Close()

@@ -6,10 +6,10 @@ import "sync"
 // their own: functions given to Invoke run one at a time, in order, on the
 // goroutine that calls Run or Iterate.
 type Loop struct {
-	mu      sync.Mutex
-	queue   []func()
-	wake    chan struct{} // has a token while queue is not empty or Quit was called
-	quit    bool
+	mu    sync.Mutex
+	queue []func()
+	wake  chan struct{} // has a token while queue is not empty or Quit was called
+	quit  bool
 }
 
 // NewLoop returns an empty loop.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"unicode/utf8"
 
 	"github.com/wsconn/wsconn/extensions"
@@ -36,16 +37,23 @@ type reader struct {
 	msg        []byte
 	checkUTF8  bool // validate msg incrementally (text, not encoded by an extension)
 	utf8       utf8check.Validator
-	failed     bool  // the connection was failed: skip everything but close
-	left       int64 // payload bytes of the current frame not yet read
+	failed     bool    // the connection was failed: skip everything but close
+	left       int64   // payload bytes of the current frame not yet read
+	scratch    *[]byte // pooled space of a fragmented message, nil if none
 	ctrl       [frame.MaxControlPayload]byte
 	extMessage extensions.Message
 }
 
 func (r *reader) init(c *WebsocketConnection) {
 	r.c = c
-	if w, ok := c.stream.(iostream.ReadWaiter); ok {
-		r.waiter = w
+	switch s := c.stream.(type) {
+	case iostream.ReadWaiter:
+		r.waiter = s
+	case net.Conn:
+		// A plain net.Conn of the net package can wait too.
+		if w := iostream.NewConn(s); w.CanWaitRead() {
+			r.waiter = w
+		}
 	}
 }
 
@@ -54,7 +62,16 @@ func (r *reader) run() {
 	err := r.loop()
 	r.release()
 	r.msg = nil
+	r.putScratch()
 	r.c.readEnded(err, r.failed)
+}
+
+// putScratch gives the space of a fragmented message back to the pool.
+func (r *reader) putScratch() {
+	if r.scratch != nil {
+		bufpool.Put(r.scratch)
+		r.scratch = nil
+	}
 }
 
 // release gives the read buffer back to the pool. Only unread bytes are
@@ -244,6 +261,7 @@ func (r *reader) frame(h *frame.Header) error {
 func (r *reader) fail(err *ProtocolError) {
 	r.failed = true
 	r.msg, r.msgOp = nil, 0
+	r.putScratch()
 	r.c.fail(err)
 }
 
@@ -359,16 +377,18 @@ func (r *reader) data(h *frame.Header) error {
 	}
 	start := len(r.msg)
 	switch {
-	case first && h.Fin:
+	case first && h.Fin && h.RSV == 0:
+		// The common case: one allocation, owned by the receiver.
 		r.msg = make([]byte, h.Length)
 	case int(total) > cap(r.msg):
-		grown := max(int(total), 2*cap(r.msg), 512)
-		if limit > 0 && r.msgRSV == 0 {
-			grown = min(grown, max(int(limit), int(total)))
-		}
-		msg := make([]byte, total, grown)
-		copy(msg, r.msg)
-		r.msg = msg
+		// Fragments are gathered in pooled space, copied out once the
+		// size is known.
+		grown := bufpool.Get(max(int(total), 2*cap(r.msg)))
+		*grown = (*grown)[:total]
+		copy(*grown, r.msg)
+		r.putScratch()
+		r.scratch = grown
+		r.msg = *grown
 	default:
 		r.msg = r.msg[:total]
 	}
@@ -383,9 +403,15 @@ func (r *reader) data(h *frame.Header) error {
 	}
 	msg, op := r.msg, r.msgOp
 	r.msg, r.msgOp = nil, 0
+	if r.scratch != nil && r.msgRSV == 0 {
+		msg = append([]byte(nil), msg...)
+		r.putScratch()
+	}
 	if r.msgRSV != 0 {
 		var err error
-		if msg, err = r.decode(msg, op, limit); err != nil {
+		msg, err = r.decode(msg, op, limit)
+		r.putScratch() // the decoded message never shares the input's memory
+		if err != nil {
 			return err
 		}
 		if op == frame.OpText && !utf8.Valid(msg) {

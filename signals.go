@@ -163,7 +163,8 @@ func (s *signals) init(c *WebsocketConnection) {
 	s.cond.L = &s.qmu
 }
 
-// emit queues an event. It never runs handlers itself.
+// emit queues an event. It never runs handlers itself, so it may be called
+// with c.mu held (c.mu comes before qmu).
 func (s *signals) emit(ev event) {
 	s.qmu.Lock()
 	s.queue = append(s.queue, ev)
@@ -175,9 +176,6 @@ func (s *signals) emit(ev event) {
 		s.schedule()
 	}
 }
-
-// emitLocked is emit for callers that hold c.mu (c.mu comes before qmu).
-func (s *signals) emitLocked(ev event) { s.emit(ev) }
 
 func (s *signals) schedule() {
 	if mc := s.c.opts.mainContext; mc != nil {

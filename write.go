@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"sync"
 
 	"github.com/wsconn/wsconn/extensions"
 	"github.com/wsconn/wsconn/internal/bufpool"
@@ -64,12 +65,20 @@ type writer struct {
 	// Owned by the running writer goroutine.
 	cur   []outMessage
 	wctrl []controlFrame
-	hdr   [maxRoundFrames * frame.MaxHeaderSize]byte
-	iov   [2 * maxRoundFrames][]byte
-	bufs  net.Buffers
-	keys  maskKeys
 	ext   extensions.Message
+	s     *writeScratch // taken from scratchPool while the writer runs
 }
+
+// writeScratch is the space a writer needs only while it runs; idle
+// connections hold none of it.
+type writeScratch struct {
+	hdr  [maxRoundFrames * frame.MaxHeaderSize]byte
+	iov  [2 * maxRoundFrames][]byte
+	bufs net.Buffers
+	keys maskKeys
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(writeScratch) }}
 
 func (w *writer) init(c *WebsocketConnection) {
 	w.c = c
@@ -183,6 +192,10 @@ func (w *writer) run() {
 		}
 		sendClose := w.takeRoundLocked()
 		if len(w.wctrl) == 0 && len(w.cur) == 0 {
+			if w.s != nil {
+				scratchPool.Put(w.s)
+				w.s = nil
+			}
 			w.active = false
 			if w.queued == 0 {
 				w.wakeLocked(nil)
@@ -199,12 +212,17 @@ func (w *writer) run() {
 		}
 		c.mu.Unlock()
 
+		if w.s == nil {
+			w.s = scratchPool.Get().(*writeScratch)
+		}
 		err := w.writeRound()
 
 		c.mu.Lock()
 		if err != nil {
 			w.releaseCur()
 			w.wctrl = w.wctrl[:0]
+			scratchPool.Put(w.s)
+			w.s = nil
 			w.active = false
 			c.mu.Unlock()
 			c.terminate(abnormal(err))
@@ -267,22 +285,22 @@ func (w *writer) takeRoundLocked() (sendClose bool) {
 // writeRound encodes the writer's control frames and as many data frames as
 // fit one round, and writes them with one vectored write.
 func (w *writer) writeRound() error {
-	c := w.c
+	c, s := w.c, w.s
 	mask := c.connType == ConnectionClient
 	n, hp := 0, 0
 	addFrame := func(h frame.Header, payload []byte) {
 		if mask {
 			h.Masked = true
-			h.Key = w.keys.next()
+			h.Key = s.keys.next()
 			frame.Mask(h.Key, 0, payload)
 		}
 		h.Length = int64(len(payload))
-		hn := frame.PutHeader(w.hdr[hp:], h)
-		w.iov[n] = w.hdr[hp : hp+hn]
+		hn := frame.PutHeader(s.hdr[hp:], h)
+		s.iov[n] = s.hdr[hp : hp+hn]
 		hp += hn
 		n++
 		if len(payload) > 0 {
-			w.iov[n] = payload
+			s.iov[n] = payload
 			n++
 		}
 	}
@@ -320,9 +338,9 @@ func (w *writer) writeRound() error {
 			break
 		}
 	}
-	w.bufs = w.iov[:n]
-	_, err := iostream.WriteBuffers(c.stream, &w.bufs)
-	clear(w.iov[:n])
+	s.bufs = s.iov[:n]
+	_, err := iostream.WriteBuffers(c.stream, &s.bufs)
+	clear(s.iov[:n])
 	return err
 }
 

@@ -113,7 +113,10 @@ type Extension interface {
 	// ProcessIncoming transforms an incoming data message in place. The
 	// result must not be longer than limit bytes (0 means no limit); an
 	// extension that would produce more returns an error wrapping
-	// ErrTooBig without producing more than limit bytes.
+	// ErrTooBig without producing more than limit bytes. The input
+	// Payload is reused by the connection after the call: the new Payload
+	// must be memory the extension owns or allocated for the receiver,
+	// never the input's.
 	ProcessIncoming(msg *Message, limit int) error
 }
 

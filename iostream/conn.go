@@ -1,0 +1,88 @@
+package iostream
+
+import (
+	"errors"
+	"fmt"
+	"net"
+)
+
+// Conn is a net.Conn with the optional capabilities that a WebSocket
+// connection uses: WaitRead, CloseWrite and vectored writes. All the methods
+// of the wrapped connection stay available through the embedded net.Conn.
+//
+// Use NewConn to make one.
+type Conn struct {
+	net.Conn
+
+	// peeker waits for the wrapped socket, or is nil when WaitRead cannot
+	// wait.
+	peeker *peeker
+}
+
+// NewConn wraps c to add WaitRead, CloseWrite and WriteBuffers.
+//
+// WaitRead really waits only on Unix systems and only when c is a socket of
+// the net package, such as *net.TCPConn or *net.UnixConn, or another
+// connection that implements syscall.Conn with a socket and reads from it
+// without buffering. For other connections, *tls.Conn among them, WaitRead
+// returns nil at once; CanWaitRead tells which case applies.
+//
+// A connection type that buffers what it reads must not implement
+// syscall.Conn, or WaitRead could block while its buffer holds data.
+//
+// If c is already a *Conn, NewConn returns it.
+func NewConn(c net.Conn) *Conn {
+	if conn, ok := c.(*Conn); ok {
+		return conn
+	}
+	return &Conn{Conn: c, peeker: newPeeker(c)}
+}
+
+// CanWaitRead reports whether WaitRead blocks until data is readable. When it
+// is false, WaitRead returns nil at once and the caller should just read.
+func (c *Conn) CanWaitRead() bool {
+	return c.peeker != nil
+}
+
+// WaitRead blocks until data is readable, the peer has closed its writing
+// half, or the connection has failed, without consuming anything and without
+// a buffer. It honors the read deadline of the connection. When the
+// connection cannot wait (see CanWaitRead) it returns nil at once.
+//
+// It implements ReadWaiter.
+func (c *Conn) WaitRead() error {
+	if c.peeker == nil {
+		return nil
+	}
+	return c.peeker.wait(c.Conn)
+}
+
+// CloseWrite shuts down the writing half of the connection, if the wrapped
+// connection can do that. Otherwise it returns an error that wraps
+// errors.ErrUnsupported and leaves the connection as it was.
+//
+// It implements CloseWriter.
+func (c *Conn) CloseWrite() error {
+	return closeWrite(c.Conn)
+}
+
+// WriteBuffers writes all of bufs to the wrapped connection, with one
+// vectored write when the connection supports it. It consumes bufs the way
+// net.Buffers.WriteTo does. See the WriteBuffers function.
+func (c *Conn) WriteBuffers(bufs *net.Buffers) (int64, error) {
+	return WriteBuffers(c.Conn, bufs)
+}
+
+// Unwrap returns the wrapped connection.
+func (c *Conn) Unwrap() net.Conn {
+	return c.Conn
+}
+
+// closeWrite calls CloseWrite on s if it has the method and reports
+// errors.ErrUnsupported otherwise.
+func closeWrite(s any) error {
+	if cw, ok := s.(CloseWriter); ok {
+		return cw.CloseWrite()
+	}
+	return fmt.Errorf("iostream: %T cannot close its writing half: %w", s, errors.ErrUnsupported)
+}

@@ -1,0 +1,93 @@
+//go:build unix && !aix
+
+package iostream
+
+import (
+	"net"
+	"os"
+	"sync"
+	"syscall"
+)
+
+// maxEINTR bounds how often a peek interrupted by a signal is retried.
+const maxEINTR = 16
+
+// peeker waits until a socket is readable by peeking at it. The runtime
+// poller does the waiting: the peek callback takes one byte with MSG_PEEK,
+// which consumes nothing, and reports "not yet" only when the socket would
+// block.
+type peeker struct {
+	rc syscall.RawConn
+
+	mu  sync.Mutex // serializes wait, which shares fn and err
+	fn  func(fd uintptr) bool
+	err error   // the error that fn saw
+	buf [1]byte // where peek receives, though it keeps nothing
+}
+
+// newPeeker returns a peeker for c, or nil if c is not a socket that
+// implements syscall.Conn.
+func newPeeker(c net.Conn) *peeker {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	var sockErr error
+	ctrlErr := rc.Control(func(fd uintptr) {
+		_, sockErr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TYPE)
+	})
+	if ctrlErr != nil || sockErr != nil {
+		return nil // closed, or not a socket
+	}
+	p := &peeker{rc: rc}
+	p.fn = p.peek // made once, so that wait does not allocate
+	return p
+}
+
+// wait blocks until the socket has data, has reached end of stream or has
+// failed. c is the connection, for the error.
+func (p *peeker) wait(c net.Conn) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.err = nil
+	if err := p.rc.Read(p.fn); err != nil {
+		return err // closed, or past the read deadline
+	}
+	if p.err != nil {
+		return &net.OpError{
+			Op:     "read",
+			Net:    c.LocalAddr().Network(),
+			Source: c.LocalAddr(),
+			Addr:   c.RemoteAddr(),
+			Err:    os.NewSyscallError("recvfrom", p.err),
+		}
+	}
+	return nil
+}
+
+// peek reports whether a read of fd would not block.
+func (p *peeker) peek(fd uintptr) bool {
+	for range maxEINTR {
+		n, _, err := syscall.Recvfrom(int(fd), p.buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		switch {
+		case n > 0:
+			return true // data is waiting
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN || err == syscall.EWOULDBLOCK:
+			return false // let the poller wait
+		case err != nil:
+			// Reading a pending socket error clears it, so it must
+			// be reported here: the next Read might not see it.
+			p.err = err
+			return true
+		default:
+			return true // end of stream
+		}
+	}
+	return true // interrupted too often: let Read find out
+}

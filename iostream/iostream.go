@@ -1,0 +1,76 @@
+package iostream
+
+import (
+	"io"
+	"net"
+)
+
+// CloseWriter is implemented by streams that can shut down their writing
+// half while still reading from the other. After CloseWrite the peer reads
+// the bytes already written and then end of stream (on TCP, a FIN), which
+// lets a WebSocket endpoint finish the closing handshake cleanly. *net.TCPConn,
+// *net.UnixConn and *tls.Conn implement it, as do the streams of this
+// package.
+type CloseWriter interface {
+	CloseWrite() error
+}
+
+// ReadWaiter is implemented by streams that can block until data is
+// readable, or the stream has ended or failed, without consuming anything
+// and without holding a buffer. A connection uses it to give its read buffer
+// back to a pool while it is idle and to take one again only when a frame
+// arrives.
+//
+// WaitRead returning nil means that the next Read will not block for long:
+// it returns data, io.EOF or an error. It does not promise that data is
+// there; a stream that cannot wait returns nil at once, and the caller then
+// simply reads. A non-nil error, such as a deadline expiring or the stream
+// being closed, is one that a Read would have returned as well.
+type ReadWaiter interface {
+	WaitRead() error
+}
+
+// buffersWriter is implemented by the streams of this package, which pass a
+// vectored write down to the stream they wrap.
+type buffersWriter interface {
+	WriteBuffers(bufs *net.Buffers) (int64, error)
+}
+
+// WriteBuffers writes all of bufs to w and returns the number of bytes
+// written. It uses one vectored write (writev) when w can do it: when w is a
+// connection of the net package, such as *net.TCPConn or *net.UnixConn, or
+// when w has a method WriteBuffers(*net.Buffers) (int64, error), as every
+// wrapper in this package does. Otherwise it writes the buffers one after the
+// other with w.Write.
+//
+// Like net.Buffers.WriteTo, it consumes bufs: on return, bufs holds what was
+// not written, which is nothing when the error is nil.
+//
+// WriteBuffers does not allocate on its own, but bufs escapes to the heap
+// through the call. A caller that writes often should keep its net.Buffers
+// in a long-lived value, reset it from a backing slice before each call
+// (bufs = backing[:0]; bufs = append(bufs, header, payload)), and pass a
+// pointer to it.
+func WriteBuffers(w io.Writer, bufs *net.Buffers) (int64, error) {
+	if bw, ok := w.(buffersWriter); ok {
+		return bw.WriteBuffers(bufs)
+	}
+	// net.Buffers.WriteTo itself uses writev for the net package's
+	// connections and falls back to one Write per buffer for other writers.
+	return bufs.WriteTo(w)
+}
+
+// consume removes the first n bytes from bufs, dropping buffers that are
+// used up, the way net.Buffers.WriteTo leaves them after a partial write.
+func consume(bufs *net.Buffers, n int64) {
+	v := *bufs
+	for len(v) > 0 && n >= int64(len(v[0])) {
+		n -= int64(len(v[0]))
+		v[0] = nil // let the written buffer be collected
+		v = v[1:]
+	}
+	if len(v) > 0 && n > 0 {
+		v[0] = v[0][n:]
+	}
+	*bufs = v
+}

@@ -297,7 +297,9 @@ func (c *WebsocketConnection) BufferedAmount() int64 {
 // Close starts the closing handshake: the state becomes Closing, the
 // messages already queued are sent, then a close frame with code and
 // reason. The connection is Closed when the handshake completes or the
-// close timeout expires.
+// close timeout expires; the timeout runs from the call and starts again
+// when the close frame is written. Messages still queued when it expires
+// are reported with ErrNotSent: call Flush first to wait for a long queue.
 //
 // code must be Sendable, or CloseNoStatus to send a close frame without a
 // code (and then no reason). reason must be valid UTF-8; a reason longer

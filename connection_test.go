@@ -494,3 +494,15 @@ func TestWriteErrorEndsConnection(t *testing.T) {
 	err := rec.err(t)
 	assert.True(t, errors.Is(err, ErrAbnormalClosure), "got %v", err)
 }
+
+func TestClientIgnoresFramesAfterServerClose(t *testing.T) {
+	c, p, rec := newRaw(t, ConnectionClient)
+	p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseNormal, ""))
+	p.send(frame.Header{Fin: true, Opcode: frame.OpText}, []byte("too late"))
+	code, _, _ := p.readClose()
+	assert.Equal(t, CloseNormal, code)
+	p.conn.Close()
+	rec.waitClosed(t)
+	assert.Empty(t, drainMessages(rec))
+	assert.True(t, c.CloseStatus().Clean)
+}

@@ -343,7 +343,13 @@ func (r *reader) control(h *frame.Header) error {
 	case frame.OpPong:
 		c.sigs.emit(event{kind: sigPong, data: append([]byte(nil), p...)})
 	case frame.OpClose:
-		return c.closeReceived(p, false)
+		err := c.closeReceived(p, false)
+		if err == nil {
+			// A client reads on until the server closes the stream,
+			// but nothing after the close frame counts.
+			r.failed = true
+		}
+		return err
 	}
 	return nil
 }

@@ -276,6 +276,11 @@ func (w *writer) takeRoundLocked() (sendClose bool) {
 	if w.closePending && len(w.cur) == 0 && w.head == len(w.data) {
 		w.closePending = false
 		w.c.closeSent = true
+		// The peer gets the whole close timeout to answer, however long
+		// the data before the close frame took.
+		if w.c.closeTmr != nil {
+			w.c.closeTmr.Reset(w.c.opts.closeTimeout)
+		}
 		w.wctrl = append(w.wctrl, w.closeFrame)
 		return true
 	}

@@ -1,0 +1,293 @@
+package wsconn
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wsconn/wsconn/extensions"
+	"github.com/wsconn/wsconn/handshake"
+	"github.com/wsconn/wsconn/iostream"
+)
+
+// AcceptOptions configures Accept and Handler. A nil *AcceptOptions is the
+// zero value: it accepts requests without Origin and same-origin requests,
+// and supports no subprotocol and no extension. The fields with the names
+// of handshake.Server's fields mean what they mean there.
+type AcceptOptions struct {
+	// Protocols lists the supported subprotocols. The first protocol of
+	// the client's offer that is in Protocols is chosen; when none is,
+	// the connection has no subprotocol.
+	Protocols []string
+
+	// OriginPatterns lists the origins accepted besides the request's
+	// own host, as path.Match patterns such as "*.example.com".
+	OriginPatterns []string
+
+	// CheckOrigin, if not nil, decides alone whether the request's
+	// origin is accepted.
+	CheckOrigin func(r *http.Request) bool
+
+	// InsecureSkipOriginCheck accepts every origin. It is for test
+	// servers and servers that do not rely on cookies or other
+	// credentials that browsers send on their own.
+	InsecureSkipOriginCheck bool
+
+	// Extensions holds the supported extensions; nil supports none.
+	Extensions *extensions.Registry
+
+	// ResponseHeader holds headers added to the 101 Switching Protocols
+	// response, such as Set-Cookie. Headers already set on the
+	// ResponseWriter are sent too. The headers of the handshake itself
+	// are set by Accept and replace any given here.
+	ResponseHeader http.Header
+
+	// ConnectionOptions configure the connection, as for
+	// NewWebsocketConnection: limits, keepalive, a MainContext...
+	ConnectionOptions []Option
+}
+
+// Accept answers the WebSocket handshake request r and returns the server
+// end of the connection.
+//
+// Accept checks and processes r as handshake.Server does, with the policy
+// of opts. It refuses a request that fails a check itself, with the
+// status of the failure (400, 403 for a refused origin, 426 for an
+// unsupported version) and a short text body, and returns the error,
+// which errors.As turns into a *handshake.Error. Otherwise it takes the
+// connection over from the http.Server, writes the 101 Switching
+// Protocols response on it and returns a connection whose stream first
+// yields any bytes the server had already read past the request head.
+// The connection's URI is the request's URL with its Host, and scheme ws
+// or wss; its Origin is the request's Origin header.
+//
+// WebSocket needs HTTP/1.1: Accept answers a request that came over HTTP/2
+// or later with 505 HTTP Version Not Supported, as wsconn does not
+// implement RFC 8441, and a ResponseWriter that cannot hand over its
+// connection (http.ResponseController's Hijack fails) with 500. Both
+// return an error. Accept writes nothing to w after it has taken the
+// connection over.
+//
+// The connection reads from the moment it is returned, and a message that
+// arrives before a message handler is connected reaches no handler.
+// Handler avoids that: it holds reading back until its function has
+// connected the handlers. With Accept, when the client may speak first,
+// give ConnectionOptions a MainContext, such as a Loop that runs once the
+// handlers are connected: the connection's events wait in it.
+//
+// The http.Server's settings bound what happens before Accept is called.
+// Set ReadHeaderTimeout, so that a client that sends its request head
+// slowly, or not at all, is cut off instead of holding a connection and a
+// goroutine (slowloris), and MaxHeaderBytes, which bounds the request
+// head (the default, http.DefaultMaxHeaderBytes, is 1 MB). Once Accept has
+// taken a connection over, the server's ReadTimeout, WriteTimeout and
+// IdleTimeout no longer apply to it, and Server.Shutdown and Server.Close
+// neither wait for it nor close it: detect dead peers with the
+// connection's keepalive (WithKeepaliveInterval, WithKeepalivePongTimeout),
+// bound messages with its size limits, and close the connections yourself
+// when the server shuts down (see Server.RegisterOnShutdown).
+func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*WebsocketConnection, error) {
+	return accept(w, r, opts, nil)
+}
+
+// accept is Accept. When wrap is not nil, the connection runs over
+// wrap(conn) instead of conn.
+func accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions, wrap func(net.Conn) net.Conn) (*WebsocketConnection, error) {
+	if opts == nil {
+		opts = &AcceptOptions{}
+	}
+	if r.ProtoMajor >= 2 {
+		http.Error(w, "WebSocket needs HTTP/1.1; this server does not accept it over "+r.Proto, http.StatusHTTPVersionNotSupported)
+		return nil, fmt.Errorf("wsconn: accept: %s request: WebSocket needs HTTP/1.1 (RFC 8441 is not supported)", r.Proto)
+	}
+	srv := handshake.Server{
+		Protocols:               opts.Protocols,
+		Extensions:              opts.Extensions,
+		OriginPatterns:          opts.OriginPatterns,
+		CheckOrigin:             opts.CheckOrigin,
+		InsecureSkipOriginCheck: opts.InsecureSkipOriginCheck,
+	}
+	hs := make(http.Header)
+	protocol, exts, err := srv.Process(r, hs)
+	if err != nil {
+		handshake.WriteError(w, err)
+		return nil, fmt.Errorf("wsconn: accept: %w", err)
+	}
+	head := responseHead(w.Header(), opts.ResponseHeader, hs)
+
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		if errors.Is(err, http.ErrNotSupported) {
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		}
+		return nil, fmt.Errorf("wsconn: accept: taking the connection over from the HTTP server: %w", err)
+	}
+	// The server may have left its deadlines on the connection.
+	conn.SetDeadline(time.Time{})
+	release := bindContext(r.Context(), conn)
+	nc, err := iostream.FromHijack(conn, brw)
+	if err == nil {
+		_, err = nc.Write(head)
+	}
+	if rerr := release(); err == nil && rerr != nil {
+		err = rerr
+	}
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("wsconn: accept: writing the 101 response: %w", err)
+	}
+	if wrap != nil {
+		nc = wrap(nc)
+	}
+	return NewWebsocketConnection(nc, requestURI(r), ConnectionServer, r.Header.Get("Origin"), protocol, exts, opts.ConnectionOptions...), nil
+}
+
+// Handler returns an http.Handler that accepts every request with Accept
+// and opts, and calls fn with the connection and the request; a request
+// that Accept refuses has been answered and fn is not called. It mounts in
+// any mux, such as http.ServeMux.
+//
+// fn runs on the request's goroutine, to set the connection up: connect
+// its handlers, register it somewhere. The connection starts reading when
+// fn returns, so that its handlers see everything the client sends, even
+// what it sent at once. fn must therefore not wait for the connection's
+// events. ServeHTTP returns when fn returns, without waiting for the
+// connection to close: the connection lives on, and belongs to the code
+// that fn handed it to, which closes it when done. The request's context
+// is cancelled when ServeHTTP returns; it must not bound the connection's
+// work.
+func Handler(opts *AcceptOptions, fn func(c *WebsocketConnection, r *http.Request)) http.Handler {
+	if fn == nil {
+		panic("wsconn: Handler: nil fn")
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var g *gatedConn
+		c, err := accept(w, r, opts, func(c net.Conn) net.Conn {
+			g = &gatedConn{Conn: c, ready: make(chan struct{})}
+			return g
+		})
+		if err != nil {
+			return
+		}
+		defer g.open()
+		fn(c, r)
+	})
+}
+
+// gatedConn holds reads of its connection back until open is called, so
+// that the handlers connected before see every message. Writes pass at
+// once. It has the optional methods of the iostream package.
+type gatedConn struct {
+	net.Conn
+	once  sync.Once
+	ready chan struct{} // closed by open
+}
+
+func (g *gatedConn) open() { g.once.Do(func() { close(g.ready) }) }
+
+func (g *gatedConn) Read(p []byte) (int, error) {
+	<-g.ready
+	return g.Conn.Read(p)
+}
+
+func (g *gatedConn) WaitRead() error {
+	<-g.ready
+	if rw, ok := g.Conn.(iostream.ReadWaiter); ok {
+		return rw.WaitRead()
+	}
+	return nil
+}
+
+func (g *gatedConn) CloseWrite() error {
+	if cw, ok := g.Conn.(iostream.CloseWriter); ok {
+		return cw.CloseWrite()
+	}
+	return fmt.Errorf("wsconn: %T cannot close its writing half: %w", g.Conn, errors.ErrUnsupported)
+}
+
+func (g *gatedConn) WriteBuffers(bufs *net.Buffers) (int64, error) {
+	return iostream.WriteBuffers(g.Conn, bufs)
+}
+
+// Close also opens the gate, so that a reader waiting there sees the
+// connection closed.
+func (g *gatedConn) Close() error {
+	err := g.Conn.Close()
+	g.open()
+	return err
+}
+
+// Headers that a 101 response must not carry from elsewhere: those of
+// the handshake, which Process sets or leaves out on purpose, and those
+// about a body, which a 1xx response has none of.
+var handshakeHeaders = []string{
+	"Upgrade", "Connection", "Sec-WebSocket-Accept", "Sec-WebSocket-Protocol",
+	"Sec-WebSocket-Extensions", "Content-Length", "Transfer-Encoding",
+}
+
+// responseHead returns the 101 response with the headers of w, extra and
+// the handshake's hs, in that order of precedence, from lowest to
+// highest.
+func responseHead(w, extra, hs http.Header) []byte {
+	h := w.Clone()
+	if h == nil {
+		h = make(http.Header)
+	}
+	for _, name := range handshakeHeaders {
+		h.Del(name)
+	}
+	for name, values := range extra {
+		for _, v := range values {
+			h.Add(name, v)
+		}
+	}
+	for name, values := range hs {
+		h[name] = values
+	}
+	for name := range h {
+		if !validHeaderName(name) {
+			delete(h, name) // as net/http drops them
+		}
+	}
+	var b bytes.Buffer
+	b.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
+	h.Write(&b) // sorted; newlines in values become spaces
+	b.WriteString("\r\n")
+	return b.Bytes()
+}
+
+// validHeaderName reports whether name is an RFC 9110 token.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// requestURI returns the URL of the handshake request r as a ws or wss
+// URL with its host.
+func requestURI(r *http.Request) *url.URL {
+	u := *r.URL
+	u.Host = r.Host
+	u.Scheme = "ws"
+	if r.TLS != nil {
+		u.Scheme = "wss"
+	}
+	u.User = nil
+	return &u
+}

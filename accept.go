@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wsconn/wsconn/extensions"
@@ -74,12 +72,8 @@ type AcceptOptions struct {
 // return an error. Accept writes nothing to w after it has taken the
 // connection over.
 //
-// The connection reads from the moment it is returned, and a message that
-// arrives before a message handler is connected reaches no handler.
-// Handler avoids that: it holds reading back until its function has
-// connected the handlers. With Accept, when the client may speak first,
-// give ConnectionOptions a MainContext, such as a Loop that runs once the
-// handlers are connected: the connection's events wait in it.
+// The connection holds its events until handlers are connected (see
+// NewWebsocketConnection), so a client that speaks first loses nothing.
 //
 // The http.Server's settings bound what happens before Accept is called.
 // Set ReadHeaderTimeout, so that a client that sends its request head
@@ -93,12 +87,6 @@ type AcceptOptions struct {
 // bound messages with its size limits, and close the connections yourself
 // when the server shuts down (see Server.RegisterOnShutdown).
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*WebsocketConnection, error) {
-	return accept(w, r, opts, nil)
-}
-
-// accept is Accept. When wrap is not nil, the connection runs over
-// wrap(conn) instead of conn.
-func accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions, wrap func(net.Conn) net.Conn) (*WebsocketConnection, error) {
 	if opts == nil {
 		opts = &AcceptOptions{}
 	}
@@ -142,9 +130,6 @@ func accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions, wrap fu
 		conn.Close()
 		return nil, fmt.Errorf("wsconn: accept: writing the 101 response: %w", err)
 	}
-	if wrap != nil {
-		nc = wrap(nc)
-	}
 	return NewWebsocketConnection(nc, requestURI(r), ConnectionServer, r.Header.Get("Origin"), protocol, exts, opts.ConnectionOptions...), nil
 }
 
@@ -154,73 +139,20 @@ func accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions, wrap fu
 // any mux, such as http.ServeMux.
 //
 // fn runs on the request's goroutine, to set the connection up: connect
-// its handlers, register it somewhere. The connection starts reading when
-// fn returns, so that its handlers see everything the client sends, even
-// what it sent at once. fn must therefore not wait for the connection's
-// events. ServeHTTP returns when fn returns, without waiting for the
-// connection to close: the connection lives on, and belongs to the code
-// that fn handed it to, which closes it when done. The request's context
-// is cancelled when ServeHTTP returns; it must not bound the connection's
+// its handlers, register it somewhere, or serve it to the end. ServeHTTP
+// returns when fn returns; the connection lives on until it is closed, and
+// belongs to the code that fn handed it to. The request's context is
+// cancelled when ServeHTTP returns: it must not bound the connection's
 // work.
 func Handler(opts *AcceptOptions, fn func(c *WebsocketConnection, r *http.Request)) http.Handler {
 	if fn == nil {
 		panic("wsconn: Handler: nil fn")
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var g *gatedConn
-		c, err := accept(w, r, opts, func(c net.Conn) net.Conn {
-			g = &gatedConn{Conn: c, ready: make(chan struct{})}
-			return g
-		})
-		if err != nil {
-			return
+		if c, err := Accept(w, r, opts); err == nil {
+			fn(c, r)
 		}
-		defer g.open()
-		fn(c, r)
 	})
-}
-
-// gatedConn holds reads of its connection back until open is called, so
-// that the handlers connected before see every message. Writes pass at
-// once. It has the optional methods of the iostream package.
-type gatedConn struct {
-	net.Conn
-	once  sync.Once
-	ready chan struct{} // closed by open
-}
-
-func (g *gatedConn) open() { g.once.Do(func() { close(g.ready) }) }
-
-func (g *gatedConn) Read(p []byte) (int, error) {
-	<-g.ready
-	return g.Conn.Read(p)
-}
-
-func (g *gatedConn) WaitRead() error {
-	<-g.ready
-	if rw, ok := g.Conn.(iostream.ReadWaiter); ok {
-		return rw.WaitRead()
-	}
-	return nil
-}
-
-func (g *gatedConn) CloseWrite() error {
-	if cw, ok := g.Conn.(iostream.CloseWriter); ok {
-		return cw.CloseWrite()
-	}
-	return fmt.Errorf("wsconn: %T cannot close its writing half: %w", g.Conn, errors.ErrUnsupported)
-}
-
-func (g *gatedConn) WriteBuffers(bufs *net.Buffers) (int64, error) {
-	return iostream.WriteBuffers(g.Conn, bufs)
-}
-
-// Close also opens the gate, so that a reader waiting there sees the
-// connection closed.
-func (g *gatedConn) Close() error {
-	err := g.Conn.Close()
-	g.open()
-	return err
 }
 
 // Headers that a 101 response must not carry from elsewhere: those of

@@ -24,8 +24,8 @@
 // # Slow consumers
 //
 // A message handler runs before the next frame is read: while handlers (or
-// subscribers whose channels are full) are busy, the connection stops
-// reading, the stream's buffers fill and the peer is slowed down by the
+// subscribers whose channels are full) are busy, or while no message
+// handler or subscription is connected yet, the connection stops reading, the stream's buffers fill and the peer is slowed down by the
 // transport (TCP back-pressure). Memory stays bounded by the message size
 // limits. Handlers must therefore not block waiting for another event of
 // the same connection.
@@ -94,8 +94,11 @@ type WebsocketConnection struct {
 // neither ConnectionClient nor ConnectionServer or stream is nil, as these
 // are programming errors.
 //
-// The connection starts reading at once; connect handlers before data can
-// arrive, or use WithMainContext, whose loop runs them in order.
+// The connection starts reading at once, but holds its events until the
+// first handler or subscription is connected, and holds each incoming
+// message (and reading with it) until a message handler or subscription
+// exists: connect the handlers you need right after this call, and nothing
+// is missed.
 func NewWebsocketConnection(stream io.ReadWriteCloser, uri *url.URL, connType ConnectionType,
 	origin, protocol string, exts []extensions.Extension, opts ...Option) *WebsocketConnection {
 	if connType != ConnectionClient && connType != ConnectionServer {

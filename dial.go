@@ -100,7 +100,9 @@ type DialOptions struct {
 
 // Dial opens a WebSocket connection to rawURL, a ws:// or wss:// URL
 // (http:// and https:// are taken as aliases), and returns it with the
-// server's handshake response.
+// server's handshake response. User info in the URL is sent as Basic
+// authorization, unless opts.Header has an Authorization header; a
+// fragment is never sent.
 //
 // ctx bounds the whole handshake: the dial, the proxy exchange, the TLS
 // handshake and the request and response; once Dial has returned, ctx no
@@ -115,11 +117,8 @@ type DialOptions struct {
 // yields a connection. Whenever the server answered, Dial also returns the
 // response. A response head larger than 64 KiB is refused.
 //
-// The connection reads from the moment it is returned, and a message that
-// arrives before a message handler is connected reaches no handler. When
-// the server may speak first, give ConnectionOptions a MainContext, such as
-// a Loop that runs once the handlers are connected: the connection's events
-// wait in it.
+// The connection holds its events until handlers are connected (see
+// NewWebsocketConnection), so a server that speaks first loses nothing.
 func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*WebsocketConnection, *http.Response, error) {
 	if opts == nil {
 		opts = &DialOptions{}
@@ -139,17 +138,7 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*WebsocketConn
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := clientHandshake(ctx, ep, conn, req, opts)
-	if rerr := release(); err == nil && rerr != nil {
-		err = ep.errorf("handshake: %w", rerr)
-	}
-	if err != nil {
-		raw.Close()
-		return nil, res.resp, err
-	}
-	c := NewWebsocketConnection(iostream.NewPrefixed(res.rest, transportStream(conn)), ep.ws,
-		ConnectionClient, origin, res.protocol, res.exts, opts.ConnectionOptions...)
-	return c, res.resp, nil
+	return finishDial(ctx, ep, req, origin, conn, raw, release, opts)
 }
 
 // DialStream does the client handshake for rawURL over stream, a transport
@@ -184,16 +173,23 @@ func DialStream(ctx context.Context, stream io.ReadWriteCloser, rawURL string, o
 		return nil, nil, err
 	}
 
-	release := bindContext(ctx, stream)
-	res, err := clientHandshake(ctx, ep, stream, req, opts)
+	return finishDial(ctx, ep, req, origin, stream, stream, bindContext(ctx, stream), opts)
+}
+
+// finishDial does the handshake of req over s, whose I/O is bound to ctx
+// until release is called, and returns the connection over s. On failure
+// it closes closer, the transport under s.
+func finishDial(ctx context.Context, ep *dialTarget, req *http.Request, origin string,
+	s io.ReadWriteCloser, closer io.Closer, release func() error, opts *DialOptions) (*WebsocketConnection, *http.Response, error) {
+	res, err := clientHandshake(ctx, ep, s, req, opts)
 	if rerr := release(); err == nil && rerr != nil {
 		err = ep.errorf("handshake: %w", rerr)
 	}
 	if err != nil {
-		stream.Close()
+		closer.Close()
 		return nil, res.resp, err
 	}
-	c := NewWebsocketConnection(iostream.NewPrefixed(res.rest, transportStream(stream)), ep.ws,
+	c := NewWebsocketConnection(iostream.NewPrefixed(res.rest, transportStream(s)), ep.ws,
 		ConnectionClient, origin, res.protocol, res.exts, opts.ConnectionOptions...)
 	return c, res.resp, nil
 }
@@ -337,13 +333,16 @@ func dialTransport(ctx context.Context, ep *dialTarget, req *http.Request, opts 
 	}
 	raw, err = netDial(ctx, "tcp", addr)
 	if err != nil {
-		return nil, nil, nil, ep.errorf("%w", contextError(ctx, err))
+		if ctx.Err() != nil {
+			return nil, nil, nil, ep.errorf("connecting to %s: %w", addr, context.Cause(ctx))
+		}
+		return nil, nil, nil, ep.errorf("%w", err)
 	}
 	release = bindContext(ctx, raw)
 	fail := func(err error) (net.Conn, net.Conn, func() error, error) {
 		release()
 		raw.Close()
-		return nil, nil, nil, ep.errorf("%w", contextError(ctx, err))
+		return nil, nil, nil, ep.errorf("%w", err)
 	}
 
 	conn = raw
@@ -355,7 +354,7 @@ func dialTransport(ctx context.Context, ep *dialTarget, req *http.Request, opts 
 	if ep.secure {
 		tc := tls.Client(conn, clientTLSConfig(opts.TLSConfig, ep.http.Hostname(), false))
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return fail(fmt.Errorf("TLS handshake with %s: %w", ep.addr, err))
+			return fail(fmt.Errorf("TLS handshake with %s: %w", ep.addr, contextError(ctx, err)))
 		}
 		conn = tc
 	}
@@ -527,7 +526,7 @@ func bindContext(ctx context.Context, s io.Closer) (release func() error) {
 }
 
 // contextError returns context.Cause(ctx) in place of err when ctx is
-// done: the I/O failed because the binding interrupted it.
+// done: the I/O failed because ctx, or the binding to it, interrupted it.
 func contextError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)

@@ -579,7 +579,10 @@ func silentServer(t *testing.T) (string, <-chan struct{}) {
 }
 
 func TestDialContext(t *testing.T) {
-	addr, got := silentServer(t)
+	// ADDR is the address of a server that never answers.
+	proxyAt := func(scheme string) func(*http.Request) (*url.URL, error) {
+		return func(*http.Request) (*url.URL, error) { return &url.URL{Scheme: scheme, Host: "ADDR"}, nil }
+	}
 	tests := []struct {
 		name    string
 		url     string
@@ -587,16 +590,31 @@ func TestDialContext(t *testing.T) {
 		timeout time.Duration // of the context
 		cancel  bool          // cancel once the server got bytes
 		want    error
+		stage   string
 	}{
-		{name: "context deadline", url: "ws://" + addr + "/", timeout: 50 * time.Millisecond, want: context.DeadlineExceeded},
-		{name: "cancelled", url: "ws://" + addr + "/", cancel: true, want: context.Canceled},
-		{name: "HandshakeTimeout", url: "ws://" + addr + "/", opts: wsconn.DialOptions{HandshakeTimeout: 50 * time.Millisecond}, want: context.DeadlineExceeded},
-		{name: "TLS handshake", url: "wss://" + addr + "/", opts: wsconn.DialOptions{HandshakeTimeout: 50 * time.Millisecond}, want: context.DeadlineExceeded},
-		{name: "CONNECT proxy", url: "ws://192.0.2.1/", cancel: true, opts: wsconn.DialOptions{Proxy: http.ProxyURL(&url.URL{Scheme: "http", Host: addr})}, want: context.Canceled},
-		{name: "SOCKS5 proxy", url: "ws://192.0.2.1/", opts: wsconn.DialOptions{HandshakeTimeout: 50 * time.Millisecond, Proxy: http.ProxyURL(&url.URL{Scheme: "socks5", Host: addr})}, want: context.DeadlineExceeded},
+		{name: "context deadline", url: "ws://ADDR/", timeout: 100 * time.Millisecond, want: context.DeadlineExceeded,
+			stage: "reading the handshake response"},
+		{name: "cancelled", url: "ws://ADDR/", cancel: true, want: context.Canceled, stage: "reading the handshake response"},
+		{name: "HandshakeTimeout", url: "ws://ADDR/", opts: wsconn.DialOptions{HandshakeTimeout: 100 * time.Millisecond},
+			want: context.DeadlineExceeded, stage: "reading the handshake response"},
+		{name: "TLS handshake", url: "wss://ADDR/", opts: wsconn.DialOptions{HandshakeTimeout: 100 * time.Millisecond},
+			want: context.DeadlineExceeded, stage: "TLS handshake"},
+		{name: "CONNECT proxy", url: "ws://192.0.2.1/", cancel: true, opts: wsconn.DialOptions{Proxy: proxyAt("http")},
+			want: context.Canceled, stage: "reading the answer to CONNECT 192.0.2.1:80"},
+		{name: "SOCKS5 proxy", url: "ws://192.0.2.1/", opts: wsconn.DialOptions{HandshakeTimeout: 100 * time.Millisecond, Proxy: proxyAt("socks5")},
+			want: context.DeadlineExceeded, stage: "reading the answer to the greeting"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			addr, got := silentServer(t)
+			tt.url = strings.Replace(tt.url, "ADDR", addr, 1)
+			if proxy := tt.opts.Proxy; proxy != nil {
+				tt.opts.Proxy = func(r *http.Request) (*url.URL, error) {
+					u, err := proxy(r)
+					u.Host = addr
+					return u, err
+				}
+			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if tt.timeout > 0 {
@@ -625,8 +643,9 @@ func TestDialContext(t *testing.T) {
 			select {
 			case err := <-done:
 				require.ErrorIs(t, err, tt.want)
+				assert.Contains(t, err.Error(), tt.stage)
 				if tt.opts.HandshakeTimeout > 0 {
-					assert.Contains(t, err.Error(), "HandshakeTimeout")
+					assert.Contains(t, err.Error(), "HandshakeTimeout (100ms) expired")
 				}
 			case <-time.After(testWait):
 				t.Fatal("Dial did not return")
@@ -938,4 +957,22 @@ func TestDialFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDialRequestHeaders(t *testing.T) {
+	s := newTestServer(t, serverConfig{})
+	addr := s.Listener.Addr().String()
+	client, _ := dialPeer(t, "ws://alice:s3cr3t@"+addr+"/private#fragment", &wsconn.DialOptions{
+		Header: http.Header{"Host": {"virtual.test"}, "User-Agent": {"wsconn-test/1"}},
+	})
+	r := <-s.reqs
+	user, pass, ok := r.BasicAuth()
+	assert.True(t, ok, "Authorization from the URL's user info")
+	assert.Equal(t, "alice", user)
+	assert.Equal(t, "s3cr3t", pass)
+	assert.Equal(t, "virtual.test", r.Host)
+	assert.Equal(t, "wsconn-test/1", r.UserAgent())
+	assert.Equal(t, "/private", r.RequestURI)
+	assert.Equal(t, "ws://"+addr+"/private", client.c.URI().String(), "no user info nor fragment")
+	exchange(t, client)
 }

@@ -55,8 +55,8 @@ func ExampleHandler() {
 	mux := http.NewServeMux()
 	mux.Handle("/chat", wsconn.Handler(&wsconn.AcceptOptions{Protocols: []string{"chat.v1"}},
 		func(c *wsconn.WebsocketConnection, r *http.Request) {
-			// Connect the handlers and return: the connection starts
-			// reading then, and lives on.
+			// Connect the handlers and return: the connection lives
+			// on.
 			c.OnMessage(func(typ wsconn.DataType, data []byte) {
 				c.SendText("you said: " + string(data))
 			})
@@ -86,19 +86,15 @@ func ExampleHandler() {
 
 func ExampleAccept() {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// A Loop as MainContext keeps the connection's events until
-		// the handlers are connected and the loop runs, so that
-		// nothing the client sends at once is missed.
-		loop := wsconn.NewLoop()
 		c, err := wsconn.Accept(w, r, &wsconn.AcceptOptions{
-			ConnectionOptions: []wsconn.Option{wsconn.WithMainContext(loop)},
+			ResponseHeader: http.Header{"Set-Cookie": {"session=42; HttpOnly"}},
 		})
 		if err != nil {
 			return // Accept has answered the request
 		}
+		// Events wait until handlers are connected: nothing the client
+		// sends at once is missed.
 		c.OnMessage(func(typ wsconn.DataType, data []byte) { c.SendMessage(typ, data) })
-		c.OnClosed(loop.Quit)
-		loop.Run() // until the connection is closed
 	}))
 	defer srv.Close()
 

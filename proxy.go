@@ -58,18 +58,18 @@ func (p *proxyServer) connect(ctx context.Context, conn net.Conn, target string,
 	case "https":
 		tc := tls.Client(conn, clientTLSConfig(tlsConfig, p.url.Hostname(), true))
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, p.errorf("TLS handshake: %w", err)
+			return nil, p.errorf("TLS handshake: %w", contextError(ctx, err))
 		}
-		return p.httpConnect(tc, target)
+		return p.httpConnect(ctx, tc, target)
 	case "http":
-		return p.httpConnect(conn, target)
+		return p.httpConnect(ctx, conn, target)
 	}
 	return p.socks5Connect(ctx, conn, target)
 }
 
 // httpConnect opens a tunnel with an HTTP CONNECT request (RFC 9110
 // section 9.3.6).
-func (p *proxyServer) httpConnect(conn net.Conn, target string) (net.Conn, error) {
+func (p *proxyServer) httpConnect(ctx context.Context, conn net.Conn, target string) (net.Conn, error) {
 	req := &http.Request{
 		Method:     http.MethodConnect,
 		URL:        &url.URL{Opaque: target},
@@ -83,13 +83,13 @@ func (p *proxyServer) httpConnect(conn net.Conn, target string) (net.Conn, error
 		req.Header.Set("Proxy-Authorization", basicAuth(p.url.User))
 	}
 	if err := req.Write(conn); err != nil {
-		return nil, p.errorf("writing CONNECT %s: %w", target, err)
+		return nil, p.errorf("writing CONNECT %s: %w", target, contextError(ctx, err))
 	}
 	lim := &headLimit{r: conn, n: maxResponseHead}
 	br := bufio.NewReader(lim)
 	resp, err := readFinalResponse(br, lim, req)
 	if err != nil {
-		return nil, p.errorf("reading the answer to CONNECT %s: %w", target, err)
+		return nil, p.errorf("reading the answer to CONNECT %s: %w", target, contextError(ctx, err))
 	}
 	if resp.StatusCode/100 != 2 {
 		return nil, p.errorf("CONNECT %s answered %s", target, resp.Status)
@@ -139,7 +139,7 @@ func (p *proxyServer) socks5Connect(ctx context.Context, conn net.Conn, target s
 	if ip == nil && p.scheme == "socks5" {
 		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
 		if err != nil {
-			return nil, p.errorf("resolving %s: %w", host, err)
+			return nil, p.errorf("resolving %s: %w", host, contextError(ctx, err))
 		}
 		ip = addrs[0].IP // LookupIPAddr fails rather than return none
 	}
@@ -155,15 +155,15 @@ func (p *proxyServer) socks5Connect(ctx context.Context, conn net.Conn, target s
 	}
 	req = binary.BigEndian.AppendUint16(req, uint16(port))
 
-	if err := p.socks5Authenticate(conn); err != nil {
+	if err := p.socks5Authenticate(ctx, conn); err != nil {
 		return nil, err
 	}
 	if _, err := conn.Write(req); err != nil {
-		return nil, p.errorf("writing CONNECT %s: %w", target, err)
+		return nil, p.errorf("writing CONNECT %s: %w", target, contextError(ctx, err))
 	}
 	var reply [4]byte
 	if _, err := io.ReadFull(conn, reply[:]); err != nil {
-		return nil, p.errorf("reading the answer to CONNECT %s: %w", target, err)
+		return nil, p.errorf("reading the answer to CONNECT %s: %w", target, contextError(ctx, err))
 	}
 	if reply[0] != socksVersion {
 		return nil, p.errorf("answer to CONNECT has version %d, want 5", reply[0])
@@ -185,14 +185,14 @@ func (p *proxyServer) socks5Connect(ctx context.Context, conn net.Conn, target s
 	case socksDomain:
 		var n [1]byte
 		if _, err := io.ReadFull(conn, n[:]); err != nil {
-			return nil, p.errorf("reading the answer to CONNECT %s: %w", target, err)
+			return nil, p.errorf("reading the answer to CONNECT %s: %w", target, contextError(ctx, err))
 		}
 		skip = int(n[0]) + 2
 	default:
 		return nil, p.errorf("answer to CONNECT has unknown address type %d", reply[3])
 	}
 	if _, err := io.CopyN(io.Discard, conn, int64(skip)); err != nil {
-		return nil, p.errorf("reading the answer to CONNECT %s: %w", target, err)
+		return nil, p.errorf("reading the answer to CONNECT %s: %w", target, contextError(ctx, err))
 	}
 	return conn, nil
 }
@@ -200,18 +200,18 @@ func (p *proxyServer) socks5Connect(ctx context.Context, conn net.Conn, target s
 // socks5Authenticate offers no authentication and, when the proxy URL has
 // user info, username and password, and authenticates as the proxy
 // chooses.
-func (p *proxyServer) socks5Authenticate(conn net.Conn) error {
+func (p *proxyServer) socks5Authenticate(ctx context.Context, conn net.Conn) error {
 	greeting := []byte{socksVersion, 1, socksNoAuth}
 	user := p.url.User
 	if user != nil {
 		greeting = []byte{socksVersion, 2, socksNoAuth, socksUserPass}
 	}
 	if _, err := conn.Write(greeting); err != nil {
-		return p.errorf("writing the greeting: %w", err)
+		return p.errorf("writing the greeting: %w", contextError(ctx, err))
 	}
 	var choice [2]byte
 	if _, err := io.ReadFull(conn, choice[:]); err != nil {
-		return p.errorf("reading the answer to the greeting: %w", err)
+		return p.errorf("reading the answer to the greeting: %w", contextError(ctx, err))
 	}
 	if choice[0] != socksVersion {
 		return p.errorf("not a SOCKS5 proxy: answer has version %d", choice[0])
@@ -221,7 +221,7 @@ func (p *proxyServer) socks5Authenticate(conn net.Conn) error {
 		return nil
 	case socksUserPass:
 		if user != nil {
-			return p.socks5UserPass(conn, user)
+			return p.socks5UserPass(ctx, conn, user)
 		}
 	case socksNoAcceptable:
 		if user == nil {
@@ -233,7 +233,7 @@ func (p *proxyServer) socks5Authenticate(conn net.Conn) error {
 }
 
 // socks5UserPass authenticates with a username and password (RFC 1929).
-func (p *proxyServer) socks5UserPass(conn net.Conn, user *url.Userinfo) error {
+func (p *proxyServer) socks5UserPass(ctx context.Context, conn net.Conn, user *url.Userinfo) error {
 	name := user.Username()
 	pass, _ := user.Password()
 	if len(name) == 0 || len(name) > 255 || len(pass) > 255 {
@@ -242,11 +242,11 @@ func (p *proxyServer) socks5UserPass(conn net.Conn, user *url.Userinfo) error {
 	msg := append([]byte{socksAuthVersion, byte(len(name))}, name...)
 	msg = append(append(msg, byte(len(pass))), pass...)
 	if _, err := conn.Write(msg); err != nil {
-		return p.errorf("writing username and password: %w", err)
+		return p.errorf("writing username and password: %w", contextError(ctx, err))
 	}
 	var status [2]byte
 	if _, err := io.ReadFull(conn, status[:]); err != nil {
-		return p.errorf("reading the answer to username and password: %w", err)
+		return p.errorf("reading the answer to username and password: %w", contextError(ctx, err))
 	}
 	if status[1] != 0 {
 		return p.errorf("authentication as %q failed", name)

@@ -155,6 +155,8 @@ type signals struct {
 	delivered uint64 // events delivered so far
 	waiting   int    // readers waiting for delivery
 	noWait    bool   // the connection closed: do not wait for delivery
+	started   bool   // a handler or subscription is connected: events flow
+	receiver  bool   // a message handler or subscription is connected
 }
 
 func (s *signals) init(c *WebsocketConnection) {
@@ -169,8 +171,36 @@ func (s *signals) emit(ev event) {
 	s.qmu.Lock()
 	s.queue = append(s.queue, ev)
 	s.enqueued++
-	start := !s.running
+	start := s.startLocked()
+	s.qmu.Unlock()
+	if start {
+		s.schedule()
+	}
+}
+
+// startLocked reports whether a drain must be scheduled for the queued
+// events, and marks it running. Nothing is delivered before the first
+// handler or subscription is connected, and no message before the first
+// message receiver, so that events that come before the user has connected
+// handlers are not lost. qmu is held.
+func (s *signals) startLocked() bool {
+	if s.running || !s.started || s.qhead == len(s.queue) {
+		return false
+	}
+	if s.queue[s.qhead].kind == sigMessage && !s.receiver {
+		return false
+	}
 	s.running = true
+	return true
+}
+
+// connected notes a new handler or subscription and starts delivering
+// what was held for it.
+func (s *signals) connected(receivesMessages bool) {
+	s.qmu.Lock()
+	s.started = true
+	s.receiver = s.receiver || receivesMessages
+	start := s.startLocked()
 	s.qmu.Unlock()
 	if start {
 		s.schedule()
@@ -192,14 +222,12 @@ func (s *signals) deliverMessage(typ DataType, data []byte) {
 	s.queue = append(s.queue, event{kind: sigMessage, typ: typ, data: data})
 	s.enqueued++
 	seq := s.enqueued
-	if !s.running && s.c.opts.mainContext == nil {
-		s.running = true
-		s.qmu.Unlock()
-		s.drain()
-		return
-	}
-	if !s.running {
-		s.running = true
+	if s.startLocked() {
+		if s.c.opts.mainContext == nil {
+			s.qmu.Unlock()
+			s.drain()
+			return
+		}
 		s.qmu.Unlock()
 		s.schedule()
 		s.qmu.Lock()
@@ -225,6 +253,9 @@ func (s *signals) stopWaiting() {
 func (s *signals) drain() {
 	s.qmu.Lock()
 	for s.qhead < len(s.queue) {
+		if s.queue[s.qhead].kind == sigMessage && !s.receiver {
+			break // held until a message receiver is connected
+		}
 		ev := s.queue[s.qhead]
 		s.queue[s.qhead] = event{}
 		s.qhead++
@@ -236,8 +267,10 @@ func (s *signals) drain() {
 			s.cond.Broadcast()
 		}
 	}
-	s.queue = s.queue[:0]
-	s.qhead = 0
+	if s.qhead == len(s.queue) {
+		s.queue = s.queue[:0]
+		s.qhead = 0
+	}
 	s.running = false
 	s.qmu.Unlock()
 }
@@ -291,9 +324,10 @@ func (s *signals) newID() HandlerID {
 
 func connect[F any](s *signals, l *handlerList[F], fn F) HandlerID {
 	s.hmu.Lock()
-	defer s.hmu.Unlock()
 	id := s.newID()
 	l.add(id, fn)
+	s.hmu.Unlock()
+	s.connected(l == any(&s.message))
 	return id
 }
 
@@ -370,6 +404,11 @@ func (c *WebsocketConnection) Subscribe(signals ...Signal) <-chan Event {
 	}
 	ch := ps.Sub(signals...)
 	s.subs[ch] = ch
+	messages := false
+	for _, sig := range signals {
+		messages = messages || sig == SignalMessage
+	}
+	defer s.connected(messages)
 	return ch
 }
 

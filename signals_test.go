@@ -241,3 +241,58 @@ func connectionGoroutines() []string {
 	}
 	return out
 }
+
+// TestEventsWaitForHandlers checks that nothing is lost when the peer
+// speaks, and even closes, before the handlers are connected.
+func TestEventsWaitForHandlers(t *testing.T) {
+	a, b := pipePair()
+	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil)
+	cr := record(client)
+	require.NoError(t, client.SendText("early"))
+	require.NoError(t, client.Close(CloseNormal, "early close"))
+	// The server holds the message, and reading with it, until it has a
+	// message handler: the close frame behind it waits too.
+	require.Eventually(t, func() bool {
+		server.sigs.qmu.Lock()
+		defer server.sigs.qmu.Unlock()
+		return server.sigs.enqueued == 1
+	}, waitTimeout, time.Millisecond)
+	assert.Equal(t, StateOpen, server.State())
+
+	sr := record(server)
+	assert.Equal(t, "early", string(sr.message(t).data))
+	sr.waitClosed(t)
+	cr.waitClosed(t)
+	assert.Equal(t, []string{"message", "notify:state", "closing", "notify:state", "closed"}, sr.list())
+	assert.Equal(t, "early close", server.CloseData())
+}
+
+// TestOtherHandlersDoNotReleaseMessages: a message waits for a message
+// receiver even when other handlers are connected.
+func TestOtherHandlersDoNotReleaseMessages(t *testing.T) {
+	a, b := pipePair()
+	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil)
+	cr := record(client)
+	notified := make(chan string, 10)
+	server.OnNotify(func(p string) { notified <- p })
+	require.NoError(t, client.SendText("held"))
+	server.SetMaxTotalMessageSize(1 << 20) // a notify comes through at once
+	assert.Equal(t, PropertyMaxTotalMessageSize, <-notified)
+	got := make(chan string, 1)
+	ch := server.Subscribe(SignalMessage)
+	go func() {
+		ev := <-ch
+		got <- string(ev.Data)
+	}()
+	select {
+	case m := <-got:
+		assert.Equal(t, "held", m)
+	case <-time.After(waitTimeout):
+		t.Fatal("message not delivered to the subscription")
+	}
+	client.Abort()
+	server.Abort()
+	cr.waitClosed(t)
+}

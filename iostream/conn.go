@@ -15,8 +15,10 @@ type Conn struct {
 	net.Conn
 
 	// peeker waits for the wrapped socket, or is nil when WaitRead cannot
-	// wait.
+	// wait that way.
 	peeker *peeker
+	// waiter is the wrapped connection's own WaitRead, if it has one.
+	waiter ReadWaiter
 }
 
 // NewConn wraps c to add WaitRead, CloseWrite and WriteBuffers.
@@ -30,10 +32,14 @@ type Conn struct {
 // A connection type that buffers what it reads must not implement
 // syscall.Conn, or WaitRead could block while its buffer holds data.
 //
-// If c is already a *Conn, NewConn returns it.
+// A connection that has a WaitRead method of its own, such as a PipeConn,
+// keeps it. If c is already a *Conn, NewConn returns it.
 func NewConn(c net.Conn) *Conn {
 	if conn, ok := c.(*Conn); ok {
 		return conn
+	}
+	if w, ok := c.(ReadWaiter); ok {
+		return &Conn{Conn: c, waiter: w}
 	}
 	return &Conn{Conn: c, peeker: newPeeker(c)}
 }
@@ -41,7 +47,7 @@ func NewConn(c net.Conn) *Conn {
 // CanWaitRead reports whether WaitRead blocks until data is readable. When it
 // is false, WaitRead returns nil at once and the caller should just read.
 func (c *Conn) CanWaitRead() bool {
-	return c.peeker != nil
+	return c.peeker != nil || c.waiter != nil
 }
 
 // WaitRead blocks until data is readable, the peer has closed its writing
@@ -51,10 +57,13 @@ func (c *Conn) CanWaitRead() bool {
 //
 // It implements ReadWaiter.
 func (c *Conn) WaitRead() error {
-	if c.peeker == nil {
-		return nil
+	switch {
+	case c.waiter != nil:
+		return c.waiter.WaitRead()
+	case c.peeker != nil:
+		return c.peeker.wait(c.Conn)
 	}
-	return c.peeker.wait(c.Conn)
+	return nil
 }
 
 // CloseWrite shuts down the writing half of the connection, if the wrapped

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -91,4 +92,27 @@ func TestConnInterfaces(t *testing.T) {
 	assert.Implements(t, (*CloseWriter)(nil), c)
 	assert.Implements(t, (*ReadWaiter)(nil), c)
 	assert.Implements(t, (*buffersWriter)(nil), c)
+}
+
+func TestNewConnKeepsOwnWaitRead(t *testing.T) {
+	a, b := Pipe()
+	defer a.Close()
+	defer b.Close()
+	c := NewConn(a)
+	if !c.CanWaitRead() {
+		t.Fatal("a PipeConn can wait for reads")
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.WaitRead() }()
+	if _, err := b.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WaitRead did not return")
+	}
 }

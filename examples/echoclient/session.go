@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/wsconn/wsconn"
+)
+
+// handshakeTimeout bounds each opening handshake.
+const handshakeTimeout = 10 * time.Second
+
+// session dials url and runs the connection on a Loop on the calling
+// goroutine until it is closed, or aborts it after timeout, so that all
+// the state of a session lives on one goroutine. setup connects the
+// handlers. session returns the closed connection, or nil when the
+// handshake failed.
+func session(url string, opts wsconn.DialOptions, timeout time.Duration,
+	setup func(c *wsconn.WebsocketConnection, loop *wsconn.Loop)) (*wsconn.WebsocketConnection, error) {
+	loop := wsconn.NewLoop()
+	opts.ConnectionOptions = append(slices.Clip(opts.ConnectionOptions), wsconn.WithMainContext(loop))
+	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
+	c, _, err := wsconn.Dial(ctx, url, &opts)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	c.OnClosed(loop.Quit)
+	if setup != nil {
+		setup(c, loop)
+	}
+	timedOut := false // only touched on the loop
+	timer := time.AfterFunc(timeout, func() {
+		loop.Invoke(func() {
+			timedOut = true
+			c.Abort()
+		})
+	})
+	loop.Run()
+	timer.Stop()
+	if timedOut {
+		return c, fmt.Errorf("%s: gave up after %v", url, timeout)
+	}
+	return c, nil
+}
+
+// describe tells how c ended, with err, the first error it reported.
+func describe(c *wsconn.WebsocketConnection, err error) string {
+	st := c.CloseStatus()
+	s := fmt.Sprintf("close code %s", st.Code)
+	if st.Reason != "" {
+		s += fmt.Sprintf(" %q", st.Reason)
+	}
+	if err != nil {
+		s += ": " + err.Error()
+	}
+	return s
+}

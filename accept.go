@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/wsconn/wsconn/extensions"
 	"github.com/wsconn/wsconn/handshake"
+	"github.com/wsconn/wsconn/internal/httptoken"
 	"github.com/wsconn/wsconn/iostream"
 )
 
@@ -183,7 +183,7 @@ func responseHead(w, extra, hs http.Header) []byte {
 		h[name] = values
 	}
 	for name := range h {
-		if !validHeaderName(name) {
+		if !httptoken.IsToken(name) {
 			delete(h, name) // as net/http drops them
 		}
 	}
@@ -192,23 +192,6 @@ func responseHead(w, extra, hs http.Header) []byte {
 	h.Write(&b) // sorted; newlines in values become spaces
 	b.WriteString("\r\n")
 	return b.Bytes()
-}
-
-// validHeaderName reports whether name is an RFC 9110 token.
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // requestURI returns the URL of the handshake request r as a ws or wss

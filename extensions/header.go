@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/wsconn/wsconn/internal/httptoken"
 )
 
 // ErrMalformedHeader is wrapped by the errors of ParseHeader.
@@ -73,7 +75,7 @@ func FormatHeader(offers []Offer) string {
 			b.WriteString(p.Name)
 			if p.HasValue {
 				b.WriteByte('=')
-				if isToken(p.Value) {
+				if httptoken.IsToken(p.Value) {
 					b.WriteString(p.Value)
 				} else {
 					writeQuoted(&b, p.Value)
@@ -101,7 +103,7 @@ func (p *headerParser) skipSpace() {
 // token consumes a possibly empty run of token characters.
 func (p *headerParser) token() string {
 	start := p.i
-	for p.i < len(p.s) && isTokenChar(p.s[p.i]) {
+	for p.i < len(p.s) && httptoken.IsTokenChar(p.s[p.i]) {
 		p.i++
 	}
 	return p.s[start:p.i]
@@ -168,7 +170,7 @@ func (p *headerParser) value() (string, error) {
 		case '"':
 			p.i++
 			v := b.String()
-			if !isToken(v) {
+			if !httptoken.IsToken(v) {
 				p.i = at
 				return "", p.errorf("quoted value %q is not a token", v)
 			}
@@ -218,26 +220,4 @@ func writeQuoted(b *strings.Builder, s string) {
 		b.WriteByte(s[i])
 	}
 	b.WriteByte('"')
-}
-
-// isToken reports whether s is a non-empty RFC 9110 token.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTokenChar(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// isTokenChar reports whether c is an RFC 9110 tchar.
-func isTokenChar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/wsconn/wsconn/extensions"
+	"github.com/wsconn/wsconn/internal/httptoken"
 )
 
 // ClientPrepare fills req, a handshake request whose URL the caller has set,
@@ -43,7 +44,7 @@ func ClientPrepare(req *http.Request, origin string, protocols []string, support
 	extHeader := extensions.FormatHeader(offers)
 	for i, p := range protocols {
 		switch {
-		case !isToken(p):
+		case !httptoken.IsToken(p):
 			return &Error{Header: hProtocol, Value: p, Err: ErrProtocol, detail: "not a token"}
 		case contains(protocols[:i], p):
 			return &Error{Header: hProtocol, Value: p, Err: ErrProtocol, detail: "offered twice"}
@@ -206,14 +207,14 @@ func offeredName(offers []extensions.Offer, name string) bool {
 // header, or "" if it can: names and values must be tokens, and parameter
 // names distinct.
 func checkOffer(o extensions.Offer) string {
-	if !isToken(o.Name) {
+	if !httptoken.IsToken(o.Name) {
 		return "extension name " + quote(o.Name) + " is not a token"
 	}
 	for i, p := range o.Params {
 		switch {
-		case !isToken(p.Name):
+		case !httptoken.IsToken(p.Name):
 			return "parameter name " + quote(p.Name) + " is not a token"
-		case p.HasValue && !isToken(p.Value):
+		case p.HasValue && !httptoken.IsToken(p.Value):
 			return "value " + quote(p.Value) + " of parameter " + p.Name + " is not a token"
 		}
 		if _, dup := o.Params[:i].Get(p.Name); dup {

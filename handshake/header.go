@@ -3,6 +3,8 @@ package handshake
 import (
 	"net/http"
 	"strings"
+
+	"github.com/wsconn/wsconn/internal/httptoken"
 )
 
 // Header names, as RFC 6455 spells them. http.Header canonicalises them
@@ -56,7 +58,7 @@ func parseProtocols(values []string) (protocols []string, bad, detail string) {
 			switch {
 			case p == "":
 				return nil, v, "empty list element"
-			case !isToken(p):
+			case !httptoken.IsToken(p):
 				return nil, p, "not a token"
 			case contains(protocols, p):
 				return nil, p, "offered twice"
@@ -79,21 +81,4 @@ func contains(list []string, s string) bool {
 // trimOWS removes the optional whitespace (spaces and tabs) around s.
 func trimOWS(s string) string {
 	return strings.Trim(s, " \t")
-}
-
-// isToken reports whether s is a non-empty RFC 9110 token.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }

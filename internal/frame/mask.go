@@ -12,7 +12,8 @@ import (
 // the same operation (RFC 6455, section 5.3). Only the low two bits of pos
 // are used.
 //
-// Mask works a 64-bit word at a time and does not allocate.
+// Mask works a 64-bit word at a time (on amd64, 16 or 32 bytes at a time
+// with SSE2 or AVX2 for longer slices) and does not allocate.
 func Mask(key [4]byte, pos int, b []byte) int {
 	pos &= 3
 	next := (pos + len(b)) & 3
@@ -28,6 +29,11 @@ func Mask(key [4]byte, pos int, b []byte) int {
 	// so the word stays in phase with b.
 	k32 := bits.RotateLeft32(binary.LittleEndian.Uint32(key[:]), -8*pos)
 	k := uint64(k32)<<32 | uint64(k32)
+
+	// Where the architecture has a vector routine for long payloads, it
+	// masks all but the last few bytes of b and leaves those to the loops
+	// below.
+	b = maskVector(b, k)
 
 	// Eight words per step: the loop is bound by the one store per word,
 	// and unrolling keeps the loop overhead off that path.

@@ -4,6 +4,7 @@ go 1.23
 
 require (
 	github.com/cskr/pubsub/v2 v2.0.2
+	github.com/klauspost/compress v1.18.4
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 )

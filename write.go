@@ -350,7 +350,8 @@ func (w *writer) writeRound() error {
 }
 
 // applyExtensions runs an outgoing message through the negotiated
-// extensions before its first frame is built.
+// extensions before its first frame is built. Each one writes into pooled
+// storage lent as Message.Buf, which then replaces the message's buffer.
 func (w *writer) applyExtensions(m *outMessage) error {
 	m.started = true
 	if len(w.c.exts) == 0 {
@@ -358,8 +359,17 @@ func (w *writer) applyExtensions(m *outMessage) error {
 	}
 	w.ext = extensions.Message{Binary: m.op == frame.OpBinary, Payload: m.payload, NoCompress: m.noCompress}
 	for _, e := range w.c.exts {
+		spare := bufpool.Get(len(w.ext.Payload) + 1024)
+		w.ext.Buf = (*spare)[:0]
 		if err := e.ProcessOutgoing(&w.ext); err != nil {
+			bufpool.Put(spare)
 			return fmt.Errorf("extension %s: %w", e.Name(), err)
+		}
+		if p := w.ext.Payload; len(p) > 0 && &p[0] == &(*spare)[:1][0] {
+			bufpool.Put(m.buf)
+			m.buf = spare
+		} else {
+			bufpool.Put(spare)
 		}
 	}
 	m.payload, m.rsv = w.ext.Payload, w.ext.RSV

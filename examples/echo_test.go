@@ -114,7 +114,7 @@ func TestEchoPrograms(t *testing.T) {
 		}
 	}()
 
-	summary := regexp.MustCompile(`^echoed ([0-9]+) messages of ([0-9]+) bytes: ([0-9]+) matched, 0 mismatched in [0-9.]+[µnm]?s\n$`)
+	summary := regexp.MustCompile(`^echoed ([0-9]+) messages of ([0-9]+) bytes: ([0-9]+) matched, 0 mismatched in [0-9.]+[µnm]?s( with permessage-deflate)?\n$`)
 	tests := []struct {
 		name        string
 		args        []string
@@ -126,7 +126,8 @@ func TestEchoPrograms(t *testing.T) {
 		{"empty messages", []string{"-count", "3", "-size", "0"}, 3, 0},
 		{"text of 1 MiB", []string{"-count", "4", "-size", strconv.Itoa(1 << 20)}, 4, 1 << 20},
 		{"binary of 1 MiB", []string{"-count", "4", "-size", strconv.Itoa(1 << 20), "-binary"}, 4, 1 << 20},
-		{"deflate flag", []string{"-count", "2", "-size", "10", "-deflate"}, 2, 10},
+		{"deflate text", []string{"-count", "20", "-size", "1000", "-deflate"}, 20, 1000},
+		{"deflate binary of 1 MiB", []string{"-count", "4", "-size", strconv.Itoa(1 << 20), "-binary", "-deflate"}, 4, 1 << 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,6 +144,10 @@ func TestEchoPrograms(t *testing.T) {
 			want := []string{strconv.Itoa(tt.count), strconv.Itoa(tt.size), strconv.Itoa(tt.count)}
 			if got := m[1:4]; !equal(got, want) {
 				t.Errorf("summary numbers %v, want %v", got, want)
+			}
+			deflate := strings.Contains(strings.Join(tt.args, " "), "-deflate")
+			if negotiated := m[4] != ""; negotiated != deflate {
+				t.Errorf("permessage-deflate negotiated: %v, want %v", negotiated, deflate)
 			}
 		})
 	}

@@ -61,8 +61,9 @@ func (p Params) Get(name string) (Param, bool) {
 // Message is one whole data message as it passes through an extension.
 //
 // Outgoing, Payload is what the user sent and RSV is zero; an extension that
-// transforms the message replaces Payload (it may reuse Buf as storage) and
-// sets the reserved bits that mark its work on the message's first frame.
+// transforms the message replaces Payload, with its output appended to
+// Buf[:0] (or, when that is too small, newly allocated memory), and sets the
+// reserved bits that mark its work on the message's first frame.
 // Incoming, Payload is the reassembled payload as received and RSV holds the
 // reserved bits of the first frame; an extension that recognises its bit
 // decodes Payload and clears the bit.
@@ -77,6 +78,10 @@ type Message struct {
 	// NoCompress asks compressing extensions to leave this outgoing
 	// message as it is.
 	NoCompress bool
+	// Buf is spare storage of the connection for an outgoing message's
+	// new payload, with room for at least len(Payload) + 1 KiB. It must
+	// not be kept after the call.
+	Buf []byte
 }
 
 // Extension is one negotiated WebSocket extension of one connection.
@@ -107,7 +112,9 @@ type Extension interface {
 	// connection with close code 1002.
 	ReservedBits() byte
 
-	// ProcessOutgoing transforms an outgoing data message in place.
+	// ProcessOutgoing transforms an outgoing data message in place. The
+	// new Payload must be Buf's storage or newly allocated memory: the
+	// connection keeps it until the message is written.
 	ProcessOutgoing(msg *Message) error
 
 	// ProcessIncoming transforms an incoming data message in place. The

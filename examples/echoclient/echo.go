@@ -64,8 +64,15 @@ func runEcho(cfg echoConfig) error {
 		return err
 	}
 	elapsed := time.Since(start)
-	fmt.Printf("echoed %d messages of %d bytes: %d matched, %d mismatched in %v\n",
-		r.matched+r.mismatched, cfg.size, r.matched, r.mismatched, elapsed.Round(time.Microsecond))
+	var negotiated string
+	for _, e := range c.Extensions() {
+		negotiated += ", " + e.Name()
+	}
+	if negotiated != "" {
+		negotiated = " with" + negotiated[1:]
+	}
+	fmt.Printf("echoed %d messages of %d bytes: %d matched, %d mismatched in %v%s\n",
+		r.matched+r.mismatched, cfg.size, r.matched, r.mismatched, elapsed.Round(time.Microsecond), negotiated)
 	switch {
 	case err != nil:
 		return err

@@ -33,7 +33,7 @@ func main() {
 	count := flag.Int("count", 100, "number of messages to send")
 	size := flag.Int("size", 1024, "size of each message in `bytes`")
 	binary := flag.Bool("binary", false, "send binary messages instead of text")
-	deflate := flag.Bool("deflate", false, "offer permessage-deflate (not implemented yet: ignored)")
+	deflate := flag.Bool("deflate", false, "offer permessage-deflate")
 	autobahn := flag.String("autobahn", "", "run the cases of the Autobahn fuzzing server at `URL` ws://HOST:PORT")
 	agent := flag.String("agent", "wsconn", "agent `name` for the Autobahn reports")
 	timeout := flag.Duration("timeout", 5*time.Minute, "bound on the echo run, or on each Autobahn case")

@@ -33,7 +33,7 @@ const shutdownTimeout = 10 * time.Second
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9001", "`address` to listen on; port 0 picks a free port")
-	deflate := flag.Bool("deflate", true, "negotiate permessage-deflate (not implemented yet: ignored)")
+	deflate := flag.Bool("deflate", true, "accept permessage-deflate offers")
 	maxMessage := flag.Int64("max-message", 64<<20, "largest incoming frame and message in `bytes` (0: no limit)")
 	flag.Parse()
 	if flag.NArg() > 0 {

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/wsconn/wsconn/extensions"
 	"github.com/wsconn/wsconn/iostream"
 )
 
@@ -98,5 +100,49 @@ func BenchmarkSend(b *testing.B) {
 			y.Close()
 			<-drained
 		})
+	}
+}
+
+// BenchmarkSendReceiveDeflate is BenchmarkSendReceive with
+// permessage-deflate negotiated, for JSON-like and text messages, with and
+// without context takeover.
+func BenchmarkSendReceiveDeflate(b *testing.B) {
+	json := []byte(strings.Repeat(`{"id":12345,"user":"ada","text":"hello, world","tags":["a","b"]},`, 16))[:1024]
+	text := []byte(strings.Repeat("It was the best of times, it was the worst of times; ", 1300))[:64<<10]
+	for _, m := range []struct {
+		name string
+		data []byte
+	}{{"json1KiB", json}, {"text64KiB", text}} {
+		for _, noCtx := range []bool{false, true} {
+			name := m.name + "/context"
+			if noCtx {
+				name = m.name + "/no-context"
+			}
+			b.Run(name, func(b *testing.B) {
+				o := extensions.DeflateOptions{ClientNoContextTakeover: noCtx, ServerNoContextTakeover: noCtx}
+				cexts, sexts := negotiate(b, deflateReg(o), deflateReg(o))
+				x, y := iostream.Pipe()
+				client := NewWebsocketConnection(x, testURI, ConnectionClient, "", "", cexts)
+				server := NewWebsocketConnection(y, testURI, ConnectionServer, "", "", sexts)
+				var got atomic.Int64
+				done := make(chan struct{})
+				target := int64(b.N)
+				server.OnMessage(func(DataType, []byte) {
+					if got.Add(1) == target {
+						close(done)
+					}
+				})
+				b.SetBytes(int64(len(m.data)))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					benchSend(b, client, m.data)
+				}
+				<-done
+				b.StopTimer()
+				client.Abort()
+				server.Abort()
+			})
+		}
 	}
 }

@@ -130,7 +130,12 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Webso
 		conn.Close()
 		return nil, fmt.Errorf("wsconn: accept: writing the 101 response: %w", err)
 	}
-	return NewWebsocketConnection(nc, requestURI(r), ConnectionServer, r.Header.Get("Origin"), protocol, exts, opts.ConnectionOptions...), nil
+	if log := traceLogger(opts.ConnectionOptions); log != nil {
+		log.Debug("wsconn: handshake accepted", "url", r.URL.String(), "remote", r.RemoteAddr,
+			"request", r.Header, "response", hs, "protocol", protocol)
+	}
+	copts := append([]Option{WithRequest(r)}, opts.ConnectionOptions...)
+	return NewWebsocketConnection(nc, requestURI(r), ConnectionServer, r.Header.Get("Origin"), protocol, exts, copts...), nil
 }
 
 // Handler returns an http.Handler that accepts every request with Accept

@@ -35,6 +35,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -77,6 +79,8 @@ type WebsocketConnection struct {
 	closeDone bool // ... and the write has returned
 	closeRecv bool // the peer's close frame has been read
 	closeTmr  *time.Timer
+
+	trace *slog.Logger // opts.logger when it logs at debug level, else nil
 
 	ka   keepalive
 	wr   writer
@@ -122,6 +126,7 @@ func NewWebsocketConnection(stream io.ReadWriteCloser, uri *url.URL, connType Co
 	for _, e := range c.exts {
 		c.rsvBits |= e.ReservedBits()
 	}
+	c.trace = traceLogger(opts)
 	c.maxIncoming.Store(c.opts.maxIncomingPayload)
 	c.maxMessage.Store(c.opts.maxTotalMessage)
 	c.sigs.init(c)
@@ -129,6 +134,7 @@ func NewWebsocketConnection(stream io.ReadWriteCloser, uri *url.URL, connType Co
 	c.rd.init(c)
 	c.ka.interval = c.opts.keepaliveInterval
 	c.ka.pongTimeout = c.opts.pongTimeout
+	c.ka.payload = c.opts.pingPayload
 	c.mu.Lock()
 	c.ka.reschedule(c)
 	c.mu.Unlock()
@@ -265,29 +271,62 @@ func (c *WebsocketConnection) SendText(text string) error {
 	if !utf8.ValidString(text) {
 		return fmt.Errorf("wsconn: SendText: %w", ErrInvalidUTF8)
 	}
-	return c.wr.enqueue(frame.OpText, nil, text)
+	return c.wr.enqueue(frame.OpText, nil, text, false)
 }
 
 // SendBinary queues a binary message. The connection keeps a copy: data
 // may be reused once SendBinary returns. Errors are as for SendText.
 func (c *WebsocketConnection) SendBinary(data []byte) error {
-	return c.wr.enqueue(frame.OpBinary, data, "")
+	return c.wr.enqueue(frame.OpBinary, data, "", false)
 }
 
 // SendMessage queues a message of the given type, as SendText or
 // SendBinary do.
 func (c *WebsocketConnection) SendMessage(typ DataType, data []byte) error {
+	return c.sendMessage("SendMessage", typ, data, false)
+}
+
+// SendUncompressed queues a message as SendMessage does, but a compressing
+// extension such as permessage-deflate leaves it uncompressed (wsocket's
+// do_compress=False): for data that is compressed already, or secrets that
+// must not share a compression context with data an attacker chooses.
+func (c *WebsocketConnection) SendUncompressed(typ DataType, data []byte) error {
+	return c.sendMessage("SendUncompressed", typ, data, true)
+}
+
+func (c *WebsocketConnection) sendMessage(method string, typ DataType, data []byte, noCompress bool) error {
 	switch typ {
 	case DataText:
 		if !utf8.Valid(data) {
-			return fmt.Errorf("wsconn: SendMessage: %w", ErrInvalidUTF8)
+			return fmt.Errorf("wsconn: %s: %w", method, ErrInvalidUTF8)
 		}
-		return c.wr.enqueue(frame.OpText, data, "")
+		return c.wr.enqueue(frame.OpText, data, "", noCompress)
 	case DataBinary:
-		return c.wr.enqueue(frame.OpBinary, data, "")
+		return c.wr.enqueue(frame.OpBinary, data, "", noCompress)
 	}
-	return fmt.Errorf("wsconn: SendMessage: unknown data type %d", int(typ))
+	return fmt.Errorf("wsconn: %s: unknown data type %d", method, int(typ))
 }
+
+// Ping queues a ping with payload (at most 125 bytes) ahead of the queued
+// data. The peer's pong is reported by the pong signal.
+func (c *WebsocketConnection) Ping(payload []byte) error {
+	if len(payload) > frame.MaxControlPayload {
+		return fmt.Errorf("wsconn: Ping: payload of %d bytes, at most %d", len(payload), frame.MaxControlPayload)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != StateOpen {
+		return ErrNotOpen
+	}
+	c.wr.queueControlLocked(frame.OpPing, payload, false)
+	return nil
+}
+
+// Request returns the handshake request: on a server, the client's request
+// (its URL, headers, cookies and RemoteAddr, as Accept got it); on a
+// client, the request Dial sent. It is nil when the connection was made
+// without WithRequest.
+func (c *WebsocketConnection) Request() *http.Request { return c.opts.request }
 
 // BufferedAmount returns the number of payload bytes queued and not yet
 // written to the stream.
@@ -441,4 +480,10 @@ func abnormal(err error) error {
 		return fmt.Errorf("%w: stream ended (%w)", ErrAbnormalClosure, io.ErrUnexpectedEOF)
 	}
 	return fmt.Errorf("%w: %w", ErrAbnormalClosure, err)
+}
+
+// traceFrame logs a frame header at debug level.
+func (c *WebsocketConnection) traceFrame(dir string, h *frame.Header) {
+	c.trace.Debug("wsconn: frame "+dir, "side", c.connType.String(), "opcode", h.Opcode.String(),
+		"fin", h.Fin, "rsv", h.RSV, "masked", h.Masked, "length", h.Length)
 }

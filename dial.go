@@ -88,6 +88,12 @@ type DialOptions struct {
 	// pipes, or a dialer of one's own. Network is always "tcp".
 	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
 
+	// MaxRedirects bounds the redirects (301, 302, 303, 307, 308) that
+	// Dial follows, each with a new handshake to the Location (http and
+	// https become ws and wss); 0 means 10, a negative number none.
+	// Cookies set by a redirect go to Jar. DialStream follows none.
+	MaxRedirects int
+
 	// HandshakeTimeout, if positive, bounds the whole handshake (dial,
 	// proxy, TLS, request and response), besides the context given to
 	// Dial.
@@ -123,22 +129,58 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*WebsocketConn
 	if opts == nil {
 		opts = &DialOptions{}
 	}
-	ep, err := parseDialTarget(rawURL)
-	if err != nil {
-		return nil, nil, err
-	}
 	ctx, cancel := handshakeContext(ctx, opts.HandshakeTimeout)
 	defer cancel()
-	req, origin, err := newHandshakeRequest(ctx, ep, opts)
-	if err != nil {
-		return nil, nil, err
+	redirects := opts.MaxRedirects
+	if redirects == 0 {
+		redirects = defaultMaxRedirects
 	}
+	for hop := 0; ; hop++ {
+		ep, err := parseDialTarget(rawURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		req, origin, err := newHandshakeRequest(ctx, ep, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		raw, conn, release, err := dialTransport(ctx, ep, req, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		c, resp, err := finishDial(ctx, ep, req, origin, conn, raw, release, opts)
+		next, ok := redirectTarget(resp, err)
+		if !ok {
+			return c, resp, err
+		}
+		if hop >= redirects {
+			return nil, resp, fmt.Errorf("wsconn: dial %s: stopped after %d redirects: %w", rawURL, hop, err)
+		}
+		rawURL = ep.http.ResolveReference(next).String()
+	}
+}
 
-	raw, conn, release, err := dialTransport(ctx, ep, req, opts)
-	if err != nil {
-		return nil, nil, err
+// defaultMaxRedirects is the number of redirects Dial follows when
+// DialOptions.MaxRedirects is 0.
+const defaultMaxRedirects = 10
+
+// redirectTarget returns where a refused handshake redirects to.
+func redirectTarget(resp *http.Response, err error) (*url.URL, bool) {
+	var serr *handshake.StatusError
+	if resp == nil || !errors.As(err, &serr) {
+		return nil, false
 	}
-	return finishDial(ctx, ep, req, origin, conn, raw, release, opts)
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		return nil, false
+	}
+	loc, lerr := resp.Location()
+	if lerr != nil {
+		return nil, false
+	}
+	return loc, true
 }
 
 // DialStream does the client handshake for rawURL over stream, a transport
@@ -189,8 +231,9 @@ func finishDial(ctx context.Context, ep *dialTarget, req *http.Request, origin s
 		closer.Close()
 		return nil, res.resp, err
 	}
+	copts := append([]Option{WithRequest(req)}, opts.ConnectionOptions...)
 	c := NewWebsocketConnection(iostream.NewPrefixed(res.rest, transportStream(s)), ep.ws,
-		ConnectionClient, origin, res.protocol, res.exts, opts.ConnectionOptions...)
+		ConnectionClient, origin, res.protocol, res.exts, copts...)
 	return c, res.resp, nil
 }
 
@@ -399,6 +442,10 @@ type handshakeResult struct {
 // refusal it keeps up to maxErrorBody bytes of the body in resp.Body.
 func clientHandshake(ctx context.Context, ep *dialTarget, s io.ReadWriter, req *http.Request, opts *DialOptions) (handshakeResult, error) {
 	var res handshakeResult
+	log := traceLogger(opts.ConnectionOptions)
+	if log != nil {
+		log.Debug("wsconn: handshake request", "url", req.URL.Redacted(), "header", req.Header)
+	}
 	if err := req.Write(s); err != nil {
 		return res, ep.errorf("writing the handshake request: %w", contextError(ctx, err))
 	}
@@ -410,6 +457,9 @@ func clientHandshake(ctx context.Context, ep *dialTarget, s io.ReadWriter, req *
 	}
 	lim.lift()
 	res.resp = resp
+	if log != nil {
+		log.Debug("wsconn: handshake response", "status", resp.Status, "header", resp.Header)
+	}
 	if opts.Jar != nil {
 		if cookies := resp.Cookies(); len(cookies) > 0 {
 			opts.Jar.SetCookies(ep.http, cookies)

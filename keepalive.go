@@ -1,6 +1,7 @@
 package wsconn
 
 import (
+	"bytes"
 	"sync/atomic"
 	"time"
 
@@ -21,8 +22,13 @@ type keepalive struct {
 	outstanding bool   // a ping was queued and nothing has arrived since it was written
 	framesAtPng uint64 // frames received when the ping went to the stream
 
+	payload   []byte    // of every keepalive ping
+	writtenAt time.Time // when the last keepalive ping was written
+	rttWait   bool      // its pong has not come yet
+
 	frames  atomic.Uint64 // frames received so far
 	waiting atomic.Bool   // a written ping waits for proof of life
+	rtt     atomic.Int64  // round-trip time of the last answered ping, ns
 }
 
 // reschedule starts, restarts or stops the ping timer after a change of
@@ -61,7 +67,7 @@ func (c *WebsocketConnection) keepaliveTick() {
 	}
 	if !k.outstanding {
 		k.outstanding = true
-		c.wr.queueControlLocked(frame.OpPing, nil, true)
+		c.wr.queueControlLocked(frame.OpPing, k.payload, true)
 	}
 	k.tick.Reset(k.interval)
 }
@@ -76,6 +82,7 @@ func (k *keepalive) pingSendingLocked() {
 // pingWrittenLocked starts the pong deadline when a keepalive ping has been
 // written, unless an answer already came. c.mu is held.
 func (k *keepalive) pingWrittenLocked(c *WebsocketConnection) {
+	k.writtenAt, k.rttWait = time.Now(), true
 	if c.state != StateOpen || !k.waiting.Load() || k.pongTimeout <= 0 {
 		return
 	}
@@ -112,4 +119,21 @@ func (c *WebsocketConnection) pongTimedOut() {
 	if dead {
 		c.terminate(ErrPongTimeout)
 	}
+}
+
+// pongReceived measures the round trip of a keepalive ping from its pong.
+func (c *WebsocketConnection) pongReceived(payload []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := &c.ka
+	if k.rttWait && bytes.Equal(payload, k.payload) {
+		k.rttWait = false
+		k.rtt.Store(int64(time.Since(k.writtenAt)))
+	}
+}
+
+// RoundTripTime returns the time between the writing of the last answered
+// keepalive ping and the arrival of its pong, or 0 before the first.
+func (c *WebsocketConnection) RoundTripTime() time.Duration {
+	return time.Duration(c.ka.rtt.Load())
 }

@@ -1,6 +1,11 @@
 package wsconn
 
-import "time"
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+)
 
 // Defaults of the connection options.
 const (
@@ -28,10 +33,15 @@ type options struct {
 	maxTotalMessage    int64
 	keepaliveInterval  time.Duration
 	pongTimeout        time.Duration
+	pingPayload        []byte
 	closeTimeout       time.Duration
 	maxQueued          int64
 	fragmentSize       int
 	mainContext        MainContext
+	skipUTF8           bool
+	maskKey            func() [4]byte
+	logger             *slog.Logger
+	request            *http.Request
 }
 
 func defaultOptions() options {
@@ -72,6 +82,13 @@ func WithKeepalivePongTimeout(d time.Duration) Option {
 	return func(o *options) { o.pongTimeout = max(d, 0) }
 }
 
+// WithKeepalivePingPayload sets the payload of keepalive pings (at most
+// 125 bytes; longer is cut), empty by default (websocket-client's
+// ping_payload).
+func WithKeepalivePingPayload(p []byte) Option {
+	return func(o *options) { o.pingPayload = append([]byte(nil), p[:min(len(p), 125)]...) }
+}
+
 // WithCloseTimeout bounds the closing handshake: if it has not finished d
 // after it started, the stream is closed and ErrCloseTimeout reported. The
 // default is DefaultCloseTimeout.
@@ -104,4 +121,46 @@ func WithFragmentSize(n int) Option {
 // Without it handlers run on goroutines of the connection, one at a time.
 func WithMainContext(ctx MainContext) Option {
 	return func(o *options) { o.mainContext = ctx }
+}
+
+// WithoutUTF8Validation turns off the UTF-8 check of incoming text messages
+// and close reasons (websocket-client's skip_utf8_validation). It is
+// unsafe: the handlers then get text that may not be UTF-8, and RFC 6455
+// requires the check. Use it only with a trusted peer, when the cost of the
+// check matters.
+func WithoutUTF8Validation() Option {
+	return func(o *options) { o.skipUTF8 = true }
+}
+
+// WithMaskKeySource makes a client take its masking keys from next instead
+// of crypto/rand (websocket-client's get_mask_key). It is for debugging,
+// such as reading frames in a packet capture: predictable keys defeat the
+// protection masking gives against cache poisoning by proxies.
+func WithMaskKeySource(next func() [4]byte) Option {
+	return func(o *options) { o.maskKey = next }
+}
+
+// WithLogger makes the connection trace the frames it sends and receives,
+// and Dial and Accept the handshake, at debug level on l (websocket-client's
+// enableTrace). Nothing is logged at other levels.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.logger = l }
+}
+
+// WithRequest records the handshake request, reported by Request. Accept
+// and Dial set it; a program that does the handshake itself may too.
+func WithRequest(r *http.Request) Option {
+	return func(o *options) { o.request = r }
+}
+
+// traceLogger returns the logger that opts set, if it logs at debug level.
+func traceLogger(opts []Option) *slog.Logger {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.logger != nil && o.logger.Enabled(context.Background(), slog.LevelDebug) {
+		return o.logger
+	}
+	return nil
 }

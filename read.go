@@ -40,6 +40,9 @@ type reader struct {
 	failed     bool    // the connection was failed: skip everything but close
 	left       int64   // payload bytes of the current frame not yet read
 	scratch    *[]byte // pooled space of a fragmented message, nil if none
+	total      int64   // payload bytes of the current message so far
+	parts      bool    // the message goes to fragment receivers frame by frame
+	whole      bool    // the message is reassembled for message receivers
 	ctrl       [frame.MaxControlPayload]byte
 	extMessage extensions.Message
 }
@@ -227,6 +230,9 @@ func (r *reader) loop() error {
 		}
 		r.left = h.Length
 		c.frameReceived()
+		if c.trace != nil {
+			c.traceFrame("received", &h)
+		}
 		if r.failed {
 			if err := r.drainFrame(&h); err != nil {
 				return err
@@ -340,7 +346,9 @@ func (r *reader) control(h *frame.Header) error {
 		c.mu.Lock()
 		c.wr.queueControlLocked(frame.OpPong, p, false)
 		c.mu.Unlock()
+		c.sigs.emit(event{kind: sigPing, data: append([]byte(nil), p...)})
 	case frame.OpPong:
+		c.pongReceived(p)
 		c.sigs.emit(event{kind: sigPong, data: append([]byte(nil), p...)})
 	case frame.OpClose:
 		err := c.closeReceived(p, false)
@@ -360,12 +368,17 @@ func (r *reader) data(h *frame.Header) error {
 	c := r.c
 	first := h.Opcode != frame.OpContinuation
 	if first {
-		r.msgOp, r.msgRSV = h.Opcode, h.RSV
+		r.msgOp, r.msgRSV, r.total = h.Opcode, h.RSV, 0
 		r.utf8.Reset()
-		r.checkUTF8 = h.Opcode == frame.OpText && h.RSV == 0
+		r.checkUTF8 = h.Opcode == frame.OpText && h.RSV == 0 && !c.opts.skipUTF8
+		// Frame by frame for fragment receivers, unless an extension
+		// must decode the whole message; whole for message receivers,
+		// and while nobody receives yet.
+		r.parts = c.sigs.wantFragments.Load() && h.RSV == 0
+		r.whole = !r.parts || c.sigs.wantMessages.Load()
 	}
 	limit := c.maxMessage.Load()
-	total := int64(len(r.msg)) + h.Length
+	total := r.total + h.Length
 	if limit > 0 {
 		bound := limit
 		if r.msgRSV != 0 {
@@ -381,11 +394,20 @@ func (r *reader) data(h *frame.Header) error {
 	if total > int64(maxInt) {
 		return protocolErr(CloseMessageTooBig, ErrMessageTooBig, "message of %d bytes", total)
 	}
+	r.total = total
+	typ := DataBinary
+	if r.msgOp == frame.OpText {
+		typ = DataText
+	}
+	single := first && h.Fin && h.RSV == 0
+
+	var piece []byte // where this frame's payload goes
 	start := len(r.msg)
 	switch {
-	case first && h.Fin && h.RSV == 0:
-		// The common case: one allocation, owned by the receiver.
-		r.msg = make([]byte, h.Length)
+	case single || !r.whole:
+		// The common case, and frames for fragment receivers only: one
+		// allocation, owned by the receivers.
+		piece = make([]byte, h.Length)
 	case int(total) > cap(r.msg):
 		// Fragments are gathered in pooled space, copied out once the
 		// size is known.
@@ -395,24 +417,41 @@ func (r *reader) data(h *frame.Header) error {
 		r.putScratch()
 		r.scratch = grown
 		r.msg = *grown
+		piece = r.msg[start:]
 	default:
 		r.msg = r.msg[:total]
+		piece = r.msg[start:]
 	}
-	if err := r.payload(r.msg[start:], h, r.checkUTF8); err != nil {
+	if err := r.payload(piece, h, r.checkUTF8); err != nil {
 		if err == errBadUTF8 {
 			return protocolErr(CloseInvalidPayload, ErrInvalidUTF8, "invalid UTF-8 in text message")
 		}
 		return err
 	}
+	if h.Fin && r.checkUTF8 && !r.utf8.Complete() {
+		return protocolErr(CloseInvalidPayload, ErrInvalidUTF8, "text message ends inside a UTF-8 sequence")
+	}
+	if single {
+		r.msgOp = 0
+		c.sigs.deliverData(event{kind: sigMessage, typ: typ, data: piece})
+		return nil
+	}
+	if r.parts {
+		if r.whole {
+			piece = append([]byte(nil), piece...) // the scratch space is reused
+		}
+		c.sigs.deliverData(event{kind: sigFragment, typ: typ, data: piece, first: first, fin: h.Fin})
+	}
 	if !h.Fin {
 		return nil
 	}
-	msg, op := r.msg, r.msgOp
-	r.msg, r.msgOp = nil, 0
-	if r.scratch != nil && r.msgRSV == 0 {
-		msg = append([]byte(nil), msg...)
-		r.putScratch()
+	op := r.msgOp
+	r.msgOp = 0
+	if !r.whole {
+		return nil
 	}
+	msg := r.msg
+	r.msg = nil
 	if r.msgRSV != 0 {
 		var err error
 		msg, err = r.decode(msg, op, limit)
@@ -420,17 +459,14 @@ func (r *reader) data(h *frame.Header) error {
 		if err != nil {
 			return err
 		}
-		if op == frame.OpText && !utf8.Valid(msg) {
+		if typ == DataText && !c.opts.skipUTF8 && !utf8.Valid(msg) {
 			return protocolErr(CloseInvalidPayload, ErrInvalidUTF8, "invalid UTF-8 in text message")
 		}
-	} else if r.checkUTF8 && !r.utf8.Complete() {
-		return protocolErr(CloseInvalidPayload, ErrInvalidUTF8, "text message ends inside a UTF-8 sequence")
+	} else {
+		msg = append([]byte(nil), msg...)
+		r.putScratch()
 	}
-	typ := DataBinary
-	if op == frame.OpText {
-		typ = DataText
-	}
-	c.sigs.deliverMessage(typ, msg)
+	c.sigs.deliverData(event{kind: sigMessage, typ: typ, data: msg, partsSent: r.parts})
 	return nil
 }
 
@@ -467,7 +503,7 @@ func (c *WebsocketConnection) closeReceived(p []byte, failed bool) error {
 			if !code.Sendable() {
 				return protocolErr(CloseProtocolError, ErrInvalidCloseCode, "invalid close code %d", code)
 			}
-			if !utf8.Valid(p[2:]) {
+			if !c.opts.skipUTF8 && !utf8.Valid(p[2:]) {
 				return protocolErr(CloseInvalidPayload, ErrInvalidUTF8, "close reason is not valid UTF-8")
 			}
 			reason = string(p[2:])

@@ -26,14 +26,18 @@ const (
 	SignalPong Signal = "pong"
 	// SignalNotify: a property changed.
 	SignalNotify Signal = "notify"
+	// SignalPing: a ping frame arrived (the connection has already
+	// queued the pong that answers it).
+	SignalPing Signal = "ping"
 )
 
-var allSignals = []Signal{SignalMessage, SignalClosing, SignalClosed, SignalError, SignalPong, SignalNotify}
+var allSignals = []Signal{SignalMessage, SignalClosing, SignalClosed, SignalError, SignalPong, SignalNotify, SignalPing}
 
 // Event is what a subscription channel receives.
 type Event struct {
 	Signal Signal
-	// Type and Data are set for SignalMessage; Data also for SignalPong.
+	// Type and Data are set for SignalMessage; Data also for SignalPong
+	// and SignalPing.
 	// Several receivers share Data: treat it as read-only.
 	Type DataType
 	Data []byte
@@ -69,11 +73,13 @@ const (
 	sigError
 	sigPong
 	sigNotify
+	sigPing
+	sigFragment // one frame of a message, for fragment handlers and Receive
 )
 
 var signalOf = [...]Signal{
 	sigMessage: SignalMessage, sigClosing: SignalClosing, sigClosed: SignalClosed,
-	sigError: SignalError, sigPong: SignalPong, sigNotify: SignalNotify,
+	sigError: SignalError, sigPong: SignalPong, sigNotify: SignalNotify, sigPing: SignalPing,
 }
 
 type event struct {
@@ -83,6 +89,10 @@ type event struct {
 	err  error
 	prop string
 	st   State
+	// For sigFragment: the frame starts or ends its message. For
+	// sigMessage: the message's frames went out as sigFragment events
+	// already.
+	first, fin, partsSent bool
 }
 
 type handler[F any] struct {
@@ -141,7 +151,9 @@ type signals struct {
 	closed   handlerList[func()]
 	errs     handlerList[func(error)]
 	pong     handlerList[func([]byte)]
+	ping     handlerList[func([]byte)]
 	notify   handlerList[func(string)]
+	fragment handlerList[func(DataType, []byte, bool)]
 	ps       atomic.Pointer[pubsub.PubSub[Signal, Event]]
 	subs     map[<-chan Event]chan Event
 	psClosed bool
@@ -156,13 +168,20 @@ type signals struct {
 	waiting   int    // readers waiting for delivery
 	noWait    bool   // the connection closed: do not wait for delivery
 	started   bool   // a handler or subscription is connected: events flow
-	receiver  bool   // a message handler or subscription is connected
+
+	// What receives data: message handlers or subscriptions (whole
+	// messages), fragment handlers or the pull API (frames).
+	wantMessages  atomic.Bool
+	wantFragments atomic.Bool
+
+	pull pullQueue
 }
 
 func (s *signals) init(c *WebsocketConnection) {
 	s.c = c
 	s.drainFn = s.drain
 	s.cond.L = &s.qmu
+	s.pull.init()
 }
 
 // emit queues an event. It never runs handlers itself, so it may be called
@@ -187,19 +206,35 @@ func (s *signals) startLocked() bool {
 	if s.running || !s.started || s.qhead == len(s.queue) {
 		return false
 	}
-	if s.queue[s.qhead].kind == sigMessage && !s.receiver {
+	if s.heldLocked(&s.queue[s.qhead]) {
 		return false
 	}
 	s.running = true
 	return true
 }
 
+// heldLocked reports whether ev must wait for a receiver. qmu is held.
+func (s *signals) heldLocked(ev *event) bool {
+	switch ev.kind {
+	case sigMessage:
+		return !s.wantMessages.Load() && !s.wantFragments.Load()
+	case sigFragment:
+		return !s.wantFragments.Load()
+	}
+	return false
+}
+
 // connected notes a new handler or subscription and starts delivering
 // what was held for it.
-func (s *signals) connected(receivesMessages bool) {
+func (s *signals) connected(messages, fragments bool) {
 	s.qmu.Lock()
 	s.started = true
-	s.receiver = s.receiver || receivesMessages
+	if messages {
+		s.wantMessages.Store(true)
+	}
+	if fragments {
+		s.wantFragments.Store(true)
+	}
 	start := s.startLocked()
 	s.qmu.Unlock()
 	if start {
@@ -215,11 +250,12 @@ func (s *signals) schedule() {
 	go s.drainFn()
 }
 
-// deliverMessage queues a message from the reader and returns once it has
-// been delivered, draining the queue on the reader itself when it can.
-func (s *signals) deliverMessage(typ DataType, data []byte) {
+// deliverData queues a message or fragment from the reader and returns once
+// it has been delivered, draining the queue on the reader itself when it
+// can.
+func (s *signals) deliverData(ev event) {
 	s.qmu.Lock()
-	s.queue = append(s.queue, event{kind: sigMessage, typ: typ, data: data})
+	s.queue = append(s.queue, ev)
 	s.enqueued++
 	seq := s.enqueued
 	if s.startLocked() {
@@ -243,6 +279,7 @@ func (s *signals) deliverMessage(typ DataType, data []byte) {
 // stopWaiting releases a reader waiting for delivery: the connection has
 // closed, and its MainContext may have stopped running.
 func (s *signals) stopWaiting() {
+	s.pull.end()
 	s.qmu.Lock()
 	s.noWait = true
 	s.cond.Broadcast()
@@ -253,8 +290,8 @@ func (s *signals) stopWaiting() {
 func (s *signals) drain() {
 	s.qmu.Lock()
 	for s.qhead < len(s.queue) {
-		if s.queue[s.qhead].kind == sigMessage && !s.receiver {
-			break // held until a message receiver is connected
+		if s.heldLocked(&s.queue[s.qhead]) {
+			break // held until a receiver is connected
 		}
 		ev := s.queue[s.qhead]
 		s.queue[s.qhead] = event{}
@@ -283,6 +320,24 @@ func (s *signals) deliver(ev *event) {
 		for _, h := range s.message.load() {
 			h.fn(ev.typ, ev.data)
 		}
+		if !ev.partsSent {
+			// The frames were not delivered one by one: the whole
+			// message is the one fragment of the fragment receivers.
+			for _, h := range s.fragment.load() {
+				h.fn(ev.typ, ev.data, true)
+			}
+			s.pull.push(ev.typ, ev.data, true, true)
+		}
+	case sigFragment:
+		for _, h := range s.fragment.load() {
+			h.fn(ev.typ, ev.data, ev.fin)
+		}
+		s.pull.push(ev.typ, ev.data, ev.first, ev.fin)
+		return // not a signal of its own for subscriptions
+	case sigPing:
+		for _, h := range s.ping.load() {
+			h.fn(ev.data)
+		}
 	case sigClosing:
 		for _, h := range s.closing.load() {
 			h.fn()
@@ -308,6 +363,7 @@ func (s *signals) deliver(ev *event) {
 		ps.Pub(Event{Signal: signalOf[ev.kind], Type: ev.typ, Data: ev.data, Err: ev.err, Property: ev.prop, State: ev.st}, signalOf[ev.kind])
 	}
 	if ev.kind == sigClosed {
+		s.pull.close()
 		s.hmu.Lock()
 		s.psClosed = true
 		if ps := s.ps.Load(); ps != nil {
@@ -327,7 +383,7 @@ func connect[F any](s *signals, l *handlerList[F], fn F) HandlerID {
 	id := s.newID()
 	l.add(id, fn)
 	s.hmu.Unlock()
-	s.connected(l == any(&s.message))
+	s.connected(any(l) == any(&s.message), any(l) == any(&s.fragment))
 	return id
 }
 
@@ -361,6 +417,23 @@ func (c *WebsocketConnection) OnPong(fn func(payload []byte)) HandlerID {
 	return connect(&c.sigs, &c.sigs.pong, fn)
 }
 
+// OnPing connects a handler for the peer's pings, with their payload. The
+// connection answers every ping with a pong itself.
+func (c *WebsocketConnection) OnPing(fn func(payload []byte)) HandlerID {
+	return connect(&c.sigs, &c.sigs.ping, fn)
+}
+
+// OnFragment connects a handler that sees incoming messages frame by frame,
+// as they arrive (websocket-client's on_data and on_cont_message): typ is
+// the message's type, fin is set on its last frame. A compressed message
+// arrives as one fragment, once decoded. With fragment handlers (or the pull
+// API) and no message handler or subscription, messages are not
+// reassembled: a large message never has to fit in memory, though the size
+// limits still apply to it whole.
+func (c *WebsocketConnection) OnFragment(fn func(typ DataType, data []byte, fin bool)) HandlerID {
+	return connect(&c.sigs, &c.sigs.fragment, fn)
+}
+
 // OnNotify connects a handler for property changes; property is one of the
 // Property constants, such as PropertyState.
 func (c *WebsocketConnection) OnNotify(fn func(property string)) HandlerID {
@@ -374,7 +447,8 @@ func (c *WebsocketConnection) Disconnect(id HandlerID) {
 	s.hmu.Lock()
 	defer s.hmu.Unlock()
 	_ = s.message.remove(id) || s.closing.remove(id) || s.closed.remove(id) ||
-		s.errs.remove(id) || s.pong.remove(id) || s.notify.remove(id)
+		s.errs.remove(id) || s.pong.remove(id) || s.notify.remove(id) ||
+		s.ping.remove(id) || s.fragment.remove(id)
 }
 
 // Subscribe returns a channel that receives the events of the given
@@ -408,7 +482,7 @@ func (c *WebsocketConnection) Subscribe(signals ...Signal) <-chan Event {
 	for _, sig := range signals {
 		messages = messages || sig == SignalMessage
 	}
-	defer s.connected(messages)
+	defer s.connected(messages, false)
 	return ch
 }
 

@@ -33,6 +33,8 @@ type outMessage struct {
 	started    bool    // extensions applied
 	done       bool    // the final frame is built
 	noCompress bool
+	frag       bool // one piece of a streamed message (NextWriter)
+	fin        bool // for frag: the streamed message's last piece
 }
 
 // controlFrame is a queued ping, pong or close frame.
@@ -61,6 +63,10 @@ type writer struct {
 	closeFrame   controlFrame
 	dropCur      bool // the writer must drop the messages it holds
 	waiters      []chan error
+	streaming    bool           // a NextWriter message is open
+	deferred     []outMessage   // messages queued while it is open
+	streamDone   chan struct{}  // closed when it ends, for NextWriter
+
 
 	// Owned by the running writer goroutine.
 	cur   []outMessage
@@ -86,7 +92,7 @@ func (w *writer) init(c *WebsocketConnection) {
 }
 
 // enqueue queues a data message, copying its payload from data or text.
-func (w *writer) enqueue(op frame.Opcode, data []byte, text string) error {
+func (w *writer) enqueue(op frame.Opcode, data []byte, text string, noCompress bool) error {
 	size := len(data) + len(text)
 	buf := bufpool.Get(size)
 	if data != nil {
@@ -106,11 +112,46 @@ func (w *writer) enqueue(op frame.Opcode, data []byte, text string) error {
 		bufpool.Put(buf)
 		return fmt.Errorf("%w: %d bytes queued, limit %d", ErrQueueFull, w.queued, max)
 	}
-	w.data = append(w.data, outMessage{op: op, buf: buf, payload: *buf, size: int64(size)})
+	m := outMessage{op: op, buf: buf, payload: *buf, size: int64(size), noCompress: noCompress}
+	if w.streaming {
+		// Behind the streamed message: no data frame may come between
+		// its pieces.
+		w.deferred = append(w.deferred, m)
+	} else {
+		w.data = append(w.data, m)
+	}
 	w.queued += int64(size)
 	w.startLocked()
 	c.mu.Unlock()
 	return nil
+}
+
+// enqueuePiece queues one piece of the streamed message. c.mu is held.
+func (w *writer) enqueuePieceLocked(op frame.Opcode, p []byte, fin bool) error {
+	if w.c.state != StateOpen || w.closeQueued || !w.streaming {
+		return ErrNotOpen
+	}
+	buf := bufpool.Get(len(p))
+	copy(*buf, p)
+	w.data = append(w.data, outMessage{op: op, buf: buf, payload: *buf, size: int64(len(p)), frag: true, fin: fin, started: true})
+	w.queued += int64(len(p))
+	w.startLocked()
+	return nil
+}
+
+// endStreamLocked ends the streamed message: the messages deferred behind
+// it join the queue. c.mu is held.
+func (w *writer) endStreamLocked() {
+	if !w.streaming {
+		return
+	}
+	w.streaming = false
+	w.data = append(w.data, w.deferred...)
+	clear(w.deferred)
+	w.deferred = w.deferred[:0]
+	close(w.streamDone)
+	w.streamDone = nil
+	w.startLocked()
 }
 
 // queueControlLocked queues a ping or pong ahead of the data. It does
@@ -137,6 +178,24 @@ func (w *writer) queueCloseLocked(code CloseCode, reason string, urgent bool) {
 	}
 	if urgent {
 		w.dropDataLocked()
+	} else if w.streaming {
+		// The streamed message cannot be finished: what waits behind
+		// it is not sent, and is reported.
+		n := len(w.deferred)
+		var bytes int64
+		for i := range w.deferred {
+			bytes += w.deferred[i].size
+			bufpool.Put(w.deferred[i].buf)
+		}
+		clear(w.deferred)
+		w.deferred = w.deferred[:0]
+		w.queued -= bytes
+		w.streaming = false
+		close(w.streamDone)
+		w.streamDone = nil
+		if n > 0 {
+			w.c.sigs.emit(event{kind: sigError, err: fmt.Errorf("%w: %d messages, %d bytes, queued behind an unfinished streamed message", ErrNotSent, n, bytes)})
+		}
 	}
 	w.startLocked()
 }
@@ -145,11 +204,21 @@ func (w *writer) queueCloseLocked(code CloseCode, reason string, urgent bool) {
 // holds, wakes Flush callers with ErrNotSent, and returns what was dropped.
 // c.mu is held.
 func (w *writer) dropDataLocked() (messages int, bytes int64) {
-	messages = len(w.data) - w.head + w.inFlight
+	messages = len(w.data) - w.head + w.inFlight + len(w.deferred)
 	bytes = w.queued
 	for i := w.head; i < len(w.data); i++ {
 		bufpool.Put(w.data[i].buf)
 		w.data[i] = outMessage{}
+	}
+	for i := range w.deferred {
+		bufpool.Put(w.deferred[i].buf)
+	}
+	clear(w.deferred)
+	w.deferred = w.deferred[:0]
+	if w.streaming {
+		w.streaming = false
+		close(w.streamDone)
+		w.streamDone = nil
 	}
 	w.data = w.data[:0]
 	w.head = 0
@@ -296,10 +365,17 @@ func (w *writer) writeRound() error {
 	addFrame := func(h frame.Header, payload []byte) {
 		if mask {
 			h.Masked = true
-			h.Key = s.keys.next()
+			if c.opts.maskKey != nil {
+				h.Key = c.opts.maskKey()
+			} else {
+				h.Key = s.keys.next()
+			}
 			frame.Mask(h.Key, 0, payload)
 		}
 		h.Length = int64(len(payload))
+		if c.trace != nil {
+			c.traceFrame("sent", &h)
+		}
 		hn := frame.PutHeader(s.hdr[hp:], h)
 		s.iov[n] = s.hdr[hp : hp+hn]
 		hp += hn
@@ -326,7 +402,8 @@ func (w *writer) writeRound() error {
 		for frames < maxRoundFrames && (bytes < maxRoundBytes || frames == 0) {
 			first := m.sent == 0
 			chunk := min(len(m.payload)-m.sent, c.opts.fragmentSize)
-			h := frame.Header{Fin: m.sent+chunk == len(m.payload), Opcode: frame.OpContinuation}
+			last := m.sent+chunk == len(m.payload)
+			h := frame.Header{Fin: last && (!m.frag || m.fin), Opcode: frame.OpContinuation}
 			if first {
 				h.Opcode, h.RSV = m.op, m.rsv
 			}
@@ -334,7 +411,7 @@ func (w *writer) writeRound() error {
 			m.sent += chunk
 			bytes += chunk
 			frames++
-			if h.Fin {
+			if last {
 				m.done = true
 				break
 			}

@@ -1,0 +1,307 @@
+package wsconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"sync"
+)
+
+// The pull API (Receive, ReceiveText, ReceiveBinary, Messages,
+// NextReader) is the blocking, wsocket- and MicroPie-style way to read a
+// connection, beside the signals. Every incoming message goes to every
+// receiver: each message handler and subscription, each fragment handler,
+// and the pull API once it has been used. A message that nobody takes
+// holds up reading (see the package documentation), so a program that
+// uses the pull API must keep calling it.
+
+// ErrUnexpectedType is returned by ReceiveText for a binary message and by
+// ReceiveBinary for a text message. The message stays for the next receive.
+var ErrUnexpectedType = errors.New("wsconn: unexpected message type")
+
+// CloseError is the error of a receive on a connection that has closed. It
+// carries the close status: errors.As(err, &closeErr) gives the code and
+// reason the peer sent (1006 for an abrupt end or Abort).
+type CloseError struct {
+	CloseStatus
+}
+
+// Error describes the close.
+func (e *CloseError) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("wsconn: connection closed: %s %q", e.Code, e.Reason)
+	}
+	return fmt.Sprintf("wsconn: connection closed: %s", e.Code)
+}
+
+// pullItem is one frame, or one whole message, for the pull API.
+type pullItem struct {
+	typ        DataType
+	data       []byte
+	first, fin bool
+}
+
+// pullQueue hands frames from the dispatcher to the pull API, one at a
+// time: the dispatcher waits while an item is pending, which pauses
+// reading until the program receives.
+type pullQueue struct {
+	mu     sync.Mutex
+	space  sync.Cond
+	active bool // the pull API has been used
+	item   pullItem
+	full   bool
+	ended  bool          // the connection terminated: push no longer waits
+	closed bool          // the closed event was delivered: nothing more comes
+	ready  chan struct{} // a token when an item or the close is there
+
+	consumer sync.Mutex // serializes receivers
+	inMsg    bool       // the consumer took a frame that was not a message's last
+	gen      uint64     // counts messages begun by NextReader
+}
+
+func (q *pullQueue) init() {
+	q.space.L = &q.mu
+	q.ready = make(chan struct{}, 1)
+}
+
+func (q *pullQueue) signal() {
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+// push hands an item to the pull API, waiting while the previous one has
+// not been taken. It does nothing while the pull API is unused.
+func (q *pullQueue) push(typ DataType, data []byte, first, fin bool) {
+	q.mu.Lock()
+	if !q.active {
+		q.mu.Unlock()
+		return
+	}
+	for q.full && !q.ended {
+		q.space.Wait()
+	}
+	if q.full {
+		// Terminated with an item still pending: nothing reads the
+		// stream any more, so what remains is at most a frame or two.
+		q.mu.Unlock()
+		return
+	}
+	q.item, q.full = pullItem{typ, data, first, fin}, true
+	q.mu.Unlock()
+	q.signal()
+}
+
+// end stops push from waiting: the connection terminated.
+func (q *pullQueue) end() {
+	q.mu.Lock()
+	q.ended = true
+	q.space.Broadcast()
+	q.mu.Unlock()
+}
+
+// close marks the end of the items: the closed event was delivered.
+func (q *pullQueue) close() {
+	q.mu.Lock()
+	q.closed, q.ended = true, true
+	q.space.Broadcast()
+	q.mu.Unlock()
+	q.signal()
+}
+
+// next returns the next item; with peek it leaves it in place. It fails
+// with a *CloseError once the connection has closed and every item was
+// taken, or with ctx's error.
+func (c *WebsocketConnection) next(ctx context.Context, peek bool) (pullItem, error) {
+	q := &c.sigs.pull
+	for {
+		q.mu.Lock()
+		if q.full {
+			it := q.item
+			if !peek {
+				q.item, q.full = pullItem{}, false
+				q.space.Signal()
+			}
+			q.mu.Unlock()
+			return it, nil
+		}
+		closed := q.closed
+		q.mu.Unlock()
+		if closed {
+			return pullItem{}, &CloseError{c.CloseStatus()}
+		}
+		select {
+		case <-q.ready:
+		case <-ctx.Done():
+			return pullItem{}, ctx.Err()
+		}
+	}
+}
+
+// startPull makes the pull API a receiver, once, and takes the consumer
+// lock. Frames left of a message that NextReader did not finish are
+// skipped.
+func (c *WebsocketConnection) startPull(ctx context.Context) (release func(), err error) {
+	q := &c.sigs.pull
+	q.mu.Lock()
+	first := !q.active
+	q.active = true
+	q.mu.Unlock()
+	if first {
+		c.sigs.connected(false, true)
+	}
+	q.consumer.Lock()
+	for q.inMsg {
+		it, err := c.next(ctx, false)
+		if err != nil {
+			q.consumer.Unlock()
+			return nil, err
+		}
+		q.inMsg = !it.fin
+	}
+	return q.consumer.Unlock, nil
+}
+
+// Receive waits for the next whole message and returns it with its type.
+// The message is the receiver's to keep. Once the connection has closed,
+// and the messages that came before were received, Receive returns an
+// error that errors.As turns into a *CloseError; it returns ctx's error if
+// ctx is done first. Abort wakes every waiting Receive.
+//
+// Receive and the other pull methods may be called from any goroutine;
+// concurrent calls take turns. Do not call them from a signal handler of
+// the same connection: the handler holds up the delivery they wait for.
+func (c *WebsocketConnection) Receive(ctx context.Context) (DataType, []byte, error) {
+	return c.receive(ctx, 0)
+}
+
+// ReceiveText is Receive for a text message. A binary message is left for
+// the next receive, and ReceiveText returns ErrUnexpectedType.
+func (c *WebsocketConnection) ReceiveText(ctx context.Context) (string, error) {
+	_, data, err := c.receive(ctx, DataText)
+	return string(data), err
+}
+
+// ReceiveBinary is Receive for a binary message. A text message is left for
+// the next receive, and ReceiveBinary returns ErrUnexpectedType.
+func (c *WebsocketConnection) ReceiveBinary(ctx context.Context) ([]byte, error) {
+	_, data, err := c.receive(ctx, DataBinary)
+	return data, err
+}
+
+// receive is Receive, for messages of type want only if want is not 0.
+func (c *WebsocketConnection) receive(ctx context.Context, want DataType) (DataType, []byte, error) {
+	release, err := c.startPull(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer release()
+	if want != 0 {
+		it, err := c.next(ctx, true)
+		if err != nil {
+			return 0, nil, err
+		}
+		if it.typ != want {
+			return 0, nil, fmt.Errorf("%w: want %s, got a %s message", ErrUnexpectedType, want, it.typ)
+		}
+	}
+	q := &c.sigs.pull
+	it, err := c.next(ctx, false)
+	if err != nil {
+		return 0, nil, err
+	}
+	if it.fin {
+		return it.typ, it.data, nil
+	}
+	// A message that arrives frame by frame: the reader has checked its
+	// size against the limits already.
+	msg := append([]byte(nil), it.data...)
+	q.inMsg = true
+	for q.inMsg {
+		part, err := c.next(ctx, false)
+		if err != nil {
+			return 0, nil, err // the rest is skipped by the next receive
+		}
+		msg = append(msg, part.data...)
+		q.inMsg = !part.fin
+	}
+	return it.typ, msg, nil
+}
+
+// Messages returns an iterator over the incoming messages, for range
+// loops; the loop ends when the connection closes or ctx is done. Use
+// CloseStatus afterwards to tell how it ended.
+//
+//	for typ, data := range c.Messages(ctx) { ... }
+func (c *WebsocketConnection) Messages(ctx context.Context) iter.Seq2[DataType, []byte] {
+	return func(yield func(DataType, []byte) bool) {
+		for {
+			typ, data, err := c.Receive(ctx)
+			if err != nil || !yield(typ, data) {
+				return
+			}
+		}
+	}
+}
+
+// NextReader waits for the next message and returns its type and a reader
+// of its payload, which yields the frames as they arrive: a large message
+// never has to fit in memory. Reads wait under ctx. A later receive skips
+// what the reader has not read. Errors are as for Receive.
+func (c *WebsocketConnection) NextReader(ctx context.Context) (DataType, io.Reader, error) {
+	release, err := c.startPull(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer release()
+	q := &c.sigs.pull
+	it, err := c.next(ctx, false)
+	if err != nil {
+		return 0, nil, err
+	}
+	q.inMsg = !it.fin
+	q.gen++
+	return it.typ, &messageReader{c: c, ctx: ctx, gen: q.gen, data: it.data, eof: it.fin}, nil
+}
+
+// messageReader reads one message for NextReader.
+type messageReader struct {
+	c    *WebsocketConnection
+	ctx  context.Context
+	gen  uint64
+	data []byte // unread bytes of the current frame
+	eof  bool   // the current frame is the last
+}
+
+// errReaderStale is returned by a NextReader reader after a later receive
+// took over.
+var errReaderStale = errors.New("wsconn: message reader used after a later receive")
+
+func (r *messageReader) Read(p []byte) (int, error) {
+	for len(r.data) == 0 {
+		if r.eof {
+			return 0, io.EOF
+		}
+		q := &r.c.sigs.pull
+		q.consumer.Lock()
+		if q.gen != r.gen || !q.inMsg {
+			q.consumer.Unlock()
+			return 0, errReaderStale
+		}
+		it, err := r.c.next(r.ctx, false)
+		if err == nil {
+			q.inMsg = !it.fin
+		}
+		q.consumer.Unlock()
+		if err != nil {
+			return 0, err
+		}
+		r.data, r.eof = it.data, it.fin
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}

@@ -63,10 +63,9 @@ type writer struct {
 	closeFrame   controlFrame
 	dropCur      bool // the writer must drop the messages it holds
 	waiters      []chan error
-	streaming    bool           // a NextWriter message is open
-	deferred     []outMessage   // messages queued while it is open
-	streamDone   chan struct{}  // closed when it ends, for NextWriter
-
+	streaming    bool          // a NextWriter message is open
+	deferred     []outMessage  // messages queued while it is open
+	streamDone   chan struct{} // closed when it ends, for NextWriter
 
 	// Owned by the running writer goroutine.
 	cur   []outMessage

@@ -209,6 +209,7 @@ func (c *WebsocketConnection) receive(ctx context.Context, want DataType) (DataT
 		}
 	}
 	q := &c.sigs.pull
+	q.gen++ // a NextReader reader from before is done
 	it, err := c.next(ctx, false)
 	if err != nil {
 		return 0, nil, err
@@ -281,24 +282,21 @@ type messageReader struct {
 var errReaderStale = errors.New("wsconn: message reader used after a later receive")
 
 func (r *messageReader) Read(p []byte) (int, error) {
+	q := &r.c.sigs.pull
+	q.consumer.Lock()
+	defer q.consumer.Unlock()
+	if q.gen != r.gen {
+		return 0, errReaderStale
+	}
 	for len(r.data) == 0 {
 		if r.eof {
 			return 0, io.EOF
 		}
-		q := &r.c.sigs.pull
-		q.consumer.Lock()
-		if q.gen != r.gen || !q.inMsg {
-			q.consumer.Unlock()
-			return 0, errReaderStale
-		}
 		it, err := r.c.next(r.ctx, false)
-		if err == nil {
-			q.inMsg = !it.fin
-		}
-		q.consumer.Unlock()
 		if err != nil {
 			return 0, err
 		}
+		q.inMsg = !it.fin
 		r.data, r.eof = it.data, it.fin
 	}
 	n := copy(p, r.data)

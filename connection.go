@@ -23,12 +23,21 @@
 //
 // # Slow consumers
 //
-// A message handler runs before the next frame is read: while handlers (or
-// subscribers whose channels are full) are busy, or while no message
-// handler or subscription is connected yet, the connection stops reading, the stream's buffers fill and the peer is slowed down by the
-// transport (TCP back-pressure). Memory stays bounded by the message size
-// limits. Handlers must therefore not block waiting for another event of
-// the same connection.
+// A message is delivered before the next frame is read: while handlers
+// (or subscribers whose channels are full) are busy, while the pull API
+// (Receive) has not taken the previous message, or while nothing receives
+// messages yet, the connection stops reading, the stream's buffers fill and
+// the peer is slowed down by the transport (TCP back-pressure). Memory
+// stays bounded by the message size limits. Handlers must therefore not
+// block waiting for another event of the same connection.
+//
+// # Receiving
+//
+// Every incoming message goes to every receiver: each message handler
+// (OnMessage) and subscription (Subscribe), each fragment handler
+// (OnFragment), and the pull API (Receive, ReceiveText, ReceiveBinary,
+// Messages, NextReader) once it has been used. Events are held until the
+// first handler or subscription is connected, so none is missed.
 package wsconn
 
 import (

@@ -109,9 +109,9 @@ type WebsocketConnection struct {
 //
 // The connection starts reading at once, but holds its events until the
 // first handler or subscription is connected, and holds each incoming
-// message (and reading with it) until a message handler or subscription
-// exists: connect the handlers you need right after this call, and nothing
-// is missed.
+// message (and reading with it) until something receives messages (a
+// message or fragment handler, a subscription, or the pull API): connect
+// the handlers you need right after this call, and nothing is missed.
 func NewWebsocketConnection(stream io.ReadWriteCloser, uri *url.URL, connType ConnectionType,
 	origin, protocol string, exts []extensions.Extension, opts ...Option) *WebsocketConnection {
 	if connType != ConnectionClient && connType != ConnectionServer {

@@ -93,6 +93,8 @@ type event struct {
 	// sigMessage: the message's frames went out as sigFragment events
 	// already.
 	first, fin, partsSent bool
+	// late is a closed handler connected after the closed event.
+	late func()
 }
 
 type handler[F any] struct {
@@ -156,7 +158,7 @@ type signals struct {
 	fragment handlerList[func(DataType, []byte, bool)]
 	ps       atomic.Pointer[pubsub.PubSub[Signal, Event]]
 	subs     map[<-chan Event]chan Event
-	psClosed bool
+	psClosed bool // the closed event was delivered
 
 	qmu       sync.Mutex
 	cond      sync.Cond
@@ -343,7 +345,17 @@ func (s *signals) deliver(ev *event) {
 			h.fn()
 		}
 	case sigClosed:
-		for _, h := range s.closed.load() {
+		if ev.late != nil {
+			ev.late()
+			return
+		}
+		// Handlers connected from now on are called by connect itself:
+		// each closed handler runs exactly once.
+		s.hmu.Lock()
+		s.psClosed = true
+		list := s.closed.load()
+		s.hmu.Unlock()
+		for _, h := range list {
 			h.fn()
 		}
 	case sigError:
@@ -365,7 +377,6 @@ func (s *signals) deliver(ev *event) {
 	if ev.kind == sigClosed {
 		s.pull.close()
 		s.hmu.Lock()
-		s.psClosed = true
 		if ps := s.ps.Load(); ps != nil {
 			ps.Shutdown()
 		}
@@ -382,6 +393,11 @@ func connect[F any](s *signals, l *handlerList[F], fn F) HandlerID {
 	s.hmu.Lock()
 	id := s.newID()
 	l.add(id, fn)
+	if f, ok := any(fn).(func()); ok && any(l) == any(&s.closed) && s.psClosed {
+		// The connection closed before this handler was connected: call
+		// it once, in order with the other events.
+		s.emit(event{kind: sigClosed, late: f})
+	}
 	s.hmu.Unlock()
 	s.connected(any(l) == any(&s.message), any(l) == any(&s.fragment))
 	return id
@@ -400,7 +416,9 @@ func (c *WebsocketConnection) OnClosing(fn func()) HandlerID {
 }
 
 // OnClosed connects a handler for the end of the connection. It is the last
-// signal; CloseStatus is final when it runs.
+// signal; CloseStatus is final when it runs. A handler connected after the
+// connection closed is called once all the same, so that code waiting for
+// the close never waits forever.
 func (c *WebsocketConnection) OnClosed(fn func()) HandlerID {
 	return connect(&c.sigs, &c.sigs.closed, fn)
 }

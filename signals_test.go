@@ -296,3 +296,22 @@ func TestOtherHandlersDoNotReleaseMessages(t *testing.T) {
 	server.Abort()
 	cr.waitClosed(t)
 }
+
+func TestClosedHandlerConnectedAfterClose(t *testing.T) {
+	client, server, _, sr := pair(t)
+	require.NoError(t, client.Close(CloseNormal, ""))
+	sr.waitClosed(t)
+	late := make(chan struct{}, 2)
+	server.OnClosed(func() { late <- struct{}{} })
+	select {
+	case <-late:
+	case <-time.After(waitTimeout):
+		t.Fatal("a closed handler connected after the close was not called")
+	}
+	select {
+	case <-late:
+		t.Fatal("called twice")
+	default:
+	}
+	assert.Equal(t, 1, strings.Count(strings.Join(sr.list(), " "), "closed"), "the other handlers ran once")
+}

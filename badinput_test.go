@@ -2,6 +2,7 @@ package wsconn
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -89,8 +90,11 @@ func TestBadInputFailsWithRightCode(t *testing.T) {
 				require.ErrorAs(t, err, &perr)
 				assert.Equal(t, tt.code, perr.Code)
 
-				// The peer answers the close; the connection ends.
-				p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(tt.code, ""))
+				// The peer answers the close; the connection ends. After
+				// an invalid close frame from the peer, a server may
+				// have closed the stream already: nothing more is
+				// expected from the peer.
+				p.conn.Write(frame.AppendFrame(nil, frame.Header{Fin: true, Opcode: frame.OpClose, Masked: p.mask, Key: [4]byte{1, 2, 3, 4}}, closePayload(tt.code, "")))
 				if side == ConnectionClient {
 					p.conn.Close()
 				} else {
@@ -166,4 +170,33 @@ func TestInvalidUTF8InsideOneLargeFrame(t *testing.T) {
 	code, _, _ := p.readClose()
 	assert.Equal(t, CloseInvalidPayload, code)
 	assert.ErrorIs(t, rec.err(t), ErrInvalidUTF8)
+}
+
+// TestFailSendsQueuedDataFirst: data the user queued before the peer broke
+// the protocol still goes out, before the close frame.
+func TestFailSendsQueuedDataFirst(t *testing.T) {
+	c, p, rec := newRawOver(t, ConnectionServer, 1000)
+	require.NoError(t, c.SendBinary(payloadOf(5000))) // more than the pipe holds: it waits in the queue
+	p.send(frame.Header{Fin: true, RSV: frame.RSV2, Opcode: frame.OpText}, nil)
+	assert.ErrorIs(t, rec.err(t), ErrProtocol)
+	assert.ErrorIs(t, c.SendText("refused"), ErrNotOpen, "no new sends once failing")
+	h, payload := p.read()
+	assert.Equal(t, frame.OpBinary, h.Opcode)
+	assert.Equal(t, payloadOf(5000), payload)
+	code, _, frames := p.readClose()
+	assert.Equal(t, CloseProtocolError, code)
+	assert.Zero(t, frames)
+}
+
+// TestInvalidCloseFrameEndsAtOnce: after the peer's invalid close frame, a
+// server closes the stream as soon as its own close frame is out, without
+// waiting for the close timeout.
+func TestInvalidCloseFrameEndsAtOnce(t *testing.T) {
+	c, p, rec := newRaw(t, ConnectionServer, WithCloseTimeout(time.Hour))
+	p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(999, ""))
+	code, _, _ := p.readClose()
+	assert.Equal(t, CloseProtocolError, code)
+	p.expectEOF()
+	rec.waitClosed(t)
+	assert.Equal(t, StateClosed, c.State())
 }

@@ -87,6 +87,7 @@ type WebsocketConnection struct {
 	closeSent bool // our close frame has been handed to the stream
 	closeDone bool // ... and the write has returned
 	closeRecv bool // the peer's close frame has been read
+	peerDone  bool // the peer sent an invalid close frame: it sends no more
 	closeTmr  *time.Timer
 
 	trace *slog.Logger // opts.logger when it logs at debug level, else nil
@@ -371,7 +372,7 @@ func (c *WebsocketConnection) Close(code CloseCode, reason string) error {
 	if c.state != StateOpen {
 		return nil
 	}
-	c.startClosingLocked(code, truncateReason(reason), false)
+	c.startClosingLocked(code, truncateReason(reason))
 	return nil
 }
 
@@ -398,14 +399,13 @@ func truncateReason(reason string) string {
 }
 
 // startClosingLocked moves an open connection to Closing and queues a close
-// frame. Unless urgent, the frame follows the data already queued; urgent
-// drops the queued data (the connection is failing). c.mu is held.
-func (c *WebsocketConnection) startClosingLocked(code CloseCode, reason string, urgent bool) {
+// frame after the data already queued. c.mu is held.
+func (c *WebsocketConnection) startClosingLocked(code CloseCode, reason string) {
 	c.status.SentCode = code
 	c.status.SentReason = reason
 	c.setStateLocked(StateClosing)
 	c.sigs.emit(event{kind: sigClosing})
-	c.wr.queueCloseLocked(code, reason, urgent)
+	c.wr.queueCloseLocked(code, reason)
 	c.ka.stopLocked()
 	c.closeTmr = time.AfterFunc(c.opts.closeTimeout, c.closeTimedOut)
 }
@@ -420,9 +420,10 @@ func (c *WebsocketConnection) setStateLocked(s State) {
 }
 
 // fail fails the connection because the peer broke the protocol or a
-// limit: it reports err, drops what is queued, and sends a close frame with
-// err's code. The connection then ignores incoming data until the peer's
-// close frame or the close timeout.
+// limit: it reports err and sends a close frame with err's code, after what
+// the user had queued already (new sends are refused; the close timeout
+// bounds the wait). The connection then ignores incoming data until the
+// peer's close frame or the close timeout.
 func (c *WebsocketConnection) fail(err *ProtocolError) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -431,11 +432,8 @@ func (c *WebsocketConnection) fail(err *ProtocolError) {
 	}
 	c.sigs.emit(event{kind: sigError, err: err})
 	if c.state == StateOpen {
-		c.startClosingLocked(err.Code, truncateReason(err.Reason), true)
-		return
+		c.startClosingLocked(err.Code, truncateReason(err.Reason))
 	}
-	// Already closing: our close frame is queued or sent; just drop data.
-	c.wr.dropDataLocked()
 }
 
 // closeTimedOut ends a closing handshake that took too long.

@@ -245,6 +245,11 @@ func (r *reader) loop() error {
 			// connection, then wait for the peer's close frame.
 			r.fail(perr)
 			err = r.skip(r.left)
+			if err == nil && h.Opcode == frame.OpClose {
+				// An invalid close frame is still the peer's last
+				// frame: nothing more to wait for.
+				err = c.peerClosed()
+			}
 		}
 		if err != nil {
 			return err
@@ -524,8 +529,21 @@ func (c *WebsocketConnection) closeReceived(p []byte, failed bool) error {
 	if c.state == StateOpen {
 		// The peer started the closing handshake: answer with its code.
 		c.status.Remote = true
-		c.startClosingLocked(code, "", false)
+		c.startClosingLocked(code, "")
 	}
+	done := c.closeDone && c.connType == ConnectionServer
+	c.mu.Unlock()
+	if done {
+		c.terminate(nil)
+	}
+	return c.afterClose()
+}
+
+// peerClosed notes that the peer sent its (invalid) close frame: a server
+// closes the stream once its own close frame is written.
+func (c *WebsocketConnection) peerClosed() error {
+	c.mu.Lock()
+	c.peerDone = true
 	done := c.closeDone && c.connType == ConnectionServer
 	c.mu.Unlock()
 	if done {

@@ -165,9 +165,9 @@ func (w *writer) queueControlLocked(op frame.Opcode, payload []byte, keepalive b
 	w.startLocked()
 }
 
-// queueCloseLocked queues the close frame. Unless urgent it follows the data
-// already queued. c.mu is held.
-func (w *writer) queueCloseLocked(code CloseCode, reason string, urgent bool) {
+// queueCloseLocked queues the close frame after the data already queued.
+// c.mu is held.
+func (w *writer) queueCloseLocked(code CloseCode, reason string) {
 	w.closeQueued = true
 	w.closePending = true
 	w.closeFrame = controlFrame{op: frame.OpClose}
@@ -175,9 +175,7 @@ func (w *writer) queueCloseLocked(code CloseCode, reason string, urgent bool) {
 		binary.BigEndian.PutUint16(w.closeFrame.data[:], uint16(code))
 		w.closeFrame.n = 2 + uint8(copy(w.closeFrame.data[2:], reason))
 	}
-	if urgent {
-		w.dropDataLocked()
-	} else if w.streaming {
+	if w.streaming {
 		// The streamed message cannot be finished: what waits behind
 		// it is not sent, and is reported.
 		n := len(w.deferred)
@@ -306,7 +304,7 @@ func (w *writer) run() {
 			c.closeDone = true
 			// A server closes the stream once both close frames have
 			// passed; a client waits for the server to do it.
-			closeNow = c.closeRecv && c.connType == ConnectionServer
+			closeNow = (c.closeRecv || c.peerDone) && c.connType == ConnectionServer
 		}
 		c.mu.Unlock()
 		if closeNow {

@@ -239,15 +239,7 @@ func (c *WebsocketConnection) KeepaliveInterval() time.Duration {
 // SetKeepaliveInterval sets the interval between keepalive pings (0 stops
 // them) and emits notify for PropertyKeepaliveInterval.
 func (c *WebsocketConnection) SetKeepaliveInterval(d time.Duration) {
-	d = max(d, 0)
-	c.mu.Lock()
-	changed := c.ka.interval != d
-	c.ka.interval = d
-	c.ka.reschedule(c)
-	c.mu.Unlock()
-	if changed {
-		c.sigs.emit(event{kind: sigNotify, prop: PropertyKeepaliveInterval})
-	}
+	c.setDuration(&c.ka.interval, d, PropertyKeepaliveInterval)
 }
 
 // KeepalivePongTimeout returns how long the connection waits for any frame
@@ -263,13 +255,20 @@ func (c *WebsocketConnection) KeepalivePongTimeout() time.Duration {
 // and emits notify for PropertyKeepalivePongTimeout. It applies from the
 // next ping on.
 func (c *WebsocketConnection) SetKeepalivePongTimeout(d time.Duration) {
+	c.setDuration(&c.ka.pongTimeout, d, PropertyKeepalivePongTimeout)
+}
+
+// setDuration sets a keepalive property guarded by c.mu, reschedules the
+// pings, and emits notify if the value changed.
+func (c *WebsocketConnection) setDuration(p *time.Duration, d time.Duration, property string) {
 	d = max(d, 0)
 	c.mu.Lock()
-	changed := c.ka.pongTimeout != d
-	c.ka.pongTimeout = d
+	changed := *p != d
+	*p = d
+	c.ka.reschedule(c)
 	c.mu.Unlock()
 	if changed {
-		c.sigs.emit(event{kind: sigNotify, prop: PropertyKeepalivePongTimeout})
+		c.sigs.emit(event{kind: sigNotify, prop: property})
 	}
 }
 

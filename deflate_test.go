@@ -139,24 +139,6 @@ func TestDeflateRoundTrips(t *testing.T) {
 	}
 }
 
-// tcpConns returns the two ends of a TCP connection on 127.0.0.1.
-func tcpConns(t *testing.T) (net.Conn, net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	a, err := net.Dial("tcp", ln.Addr().String())
-	require.NoError(t, err)
-	b := <-accepted
-	require.NotNil(t, b)
-	return a, b
-}
-
 // rawDeflate compresses p the way RFC 7692 sends a message: raw DEFLATE,
 // sync-flushed, without the final 0x00 0x00 0xff 0xff.
 func rawDeflate(t *testing.T, p []byte) []byte {

@@ -145,23 +145,26 @@ func pairOver(t *testing.T, a, b net.Conn, opts ...Option) (client, server *Webs
 // tcpPair is pair over real TCP on 127.0.0.1.
 func tcpPair(t *testing.T, opts ...Option) (client, server *WebsocketConnection, cr, sr *recorder) {
 	t.Helper()
+	a, b := tcpConns(t)
+	return pairOver(t, iostream.NewConn(a), iostream.NewConn(b), opts...)
+}
+
+// tcpConns returns the two ends of a TCP connection on 127.0.0.1.
+func tcpConns(t *testing.T) (net.Conn, net.Conn) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
 	accepted := make(chan net.Conn, 1)
 	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			accepted <- nil
-			return
-		}
+		c, _ := ln.Accept()
 		accepted <- c
 	}()
 	a, err := net.Dial("tcp", ln.Addr().String())
 	require.NoError(t, err)
 	b := <-accepted
 	require.NotNil(t, b)
-	return pairOver(t, iostream.NewConn(a), iostream.NewConn(b), opts...)
+	return a, b
 }
 
 // rawPeer is the other end of a connection, speaking hand-made frames.

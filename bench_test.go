@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -144,5 +146,60 @@ func BenchmarkSendReceiveDeflate(b *testing.B) {
 				server.Abort()
 			})
 		}
+	}
+}
+
+// BenchmarkIdleConnection reports the heap that an idle connection holds
+// (both ends of TCP connections on 127.0.0.1, after one message each way),
+// and its goroutines.
+func BenchmarkIdleConnection(b *testing.B) {
+	const pairs = 200
+	for i := 0; i < b.N; i++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		goroutines := runtime.NumGoroutine()
+		var conns []*WebsocketConnection
+		for j := 0; j < pairs; j++ {
+			accepted := make(chan net.Conn, 1)
+			go func() {
+				c, _ := ln.Accept()
+				accepted <- c
+			}()
+			x, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			y := <-accepted
+			client := NewWebsocketConnection(x, testURI, ConnectionClient, "", "", nil)
+			server := NewWebsocketConnection(y, testURI, ConnectionServer, "", "", nil)
+			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+			client.SendText("hello")
+			if _, err := server.ReceiveText(ctx); err != nil {
+				b.Fatal(err)
+			}
+			server.SendText("hello")
+			if _, err := client.ReceiveText(ctx); err != nil {
+				b.Fatal(err)
+			}
+			cancel()
+			conns = append(conns, client, server)
+		}
+		for _, c := range conns { // let writers and dispatchers end
+			c.Flush(context.Background())
+		}
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(2*pairs), "B/conn")
+		b.ReportMetric(float64(runtime.NumGoroutine()-goroutines)/float64(2*pairs), "goroutines/conn")
+		for _, c := range conns {
+			c.Abort()
+		}
+		ln.Close()
 	}
 }

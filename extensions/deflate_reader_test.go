@@ -53,7 +53,7 @@ func zeroBomb(n int) []byte {
 	w.bits(0, 1) // not final
 	w.bits(2, 2) // dynamic Huffman codes
 	w.bits(286-257, 5)
-	w.bits(1-1, 5)
+	w.bits(0, 5) // HDIST: one distance code
 	w.bits(18-4, 4)
 	// Code length code: 18 (a run of zeros) is "0", lengths 1 and 2 are
 	// "10" and "11".

@@ -6,6 +6,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -374,4 +376,34 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+func TestWithLoggerTracesHandshakes(t *testing.T) {
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts := []Option{WithLogger(log)}
+	srv := httptest.NewServer(Handler(&AcceptOptions{ConnectionOptions: opts}, func(c *WebsocketConnection, r *http.Request) {
+		c.Close(CloseNormal, "")
+	}))
+	defer srv.Close()
+	c, _, err := dialTest(t, srv.URL, &DialOptions{ConnectionOptions: opts})
+	require.NoError(t, err)
+	_, _, err = c.Receive(testCtx(t))
+	require.Error(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, want := range []string{"handshake request", "handshake response", "handshake accepted", "frame sent", "frame received"} {
+		assert.Contains(t, buf.String(), want)
+	}
+
+	// Above debug level nothing is traced.
+	var quiet bytes.Buffer
+	c2, _, err := dialTest(t, srv.URL, &DialOptions{ConnectionOptions: []Option{
+		WithLogger(slog.New(slog.NewTextHandler(lockedWriter{&mu, &quiet}, &slog.HandlerOptions{Level: slog.LevelInfo})))}})
+	mu.Unlock()
+	require.NoError(t, err)
+	c2.Receive(testCtx(t))
+	mu.Lock()
+	assert.Empty(t, quiet.String())
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"sync"
+	"sync/atomic"
 )
 
 // The pull API (Receive, ReceiveText, ReceiveBinary, Messages,
@@ -49,7 +50,7 @@ type pullItem struct {
 type pullQueue struct {
 	mu     sync.Mutex
 	space  sync.Cond
-	active bool // the pull API has been used
+	active atomic.Bool // the pull API has been used
 	item   pullItem
 	full   bool
 	ended  bool          // the connection terminated: push no longer waits
@@ -76,11 +77,10 @@ func (q *pullQueue) signal() {
 // push hands an item to the pull API, waiting while the previous one has
 // not been taken. It does nothing while the pull API is unused.
 func (q *pullQueue) push(typ DataType, data []byte, first, fin bool) {
-	q.mu.Lock()
-	if !q.active {
-		q.mu.Unlock()
-		return
+	if !q.active.Load() {
+		return // the common case without the pull API: no lock
 	}
+	q.mu.Lock()
 	for q.full && !q.ended {
 		q.space.Wait()
 	}
@@ -146,11 +146,7 @@ func (c *WebsocketConnection) next(ctx context.Context, peek bool) (pullItem, er
 // skipped.
 func (c *WebsocketConnection) startPull(ctx context.Context) (release func(), err error) {
 	q := &c.sigs.pull
-	q.mu.Lock()
-	first := !q.active
-	q.active = true
-	q.mu.Unlock()
-	if first {
+	if q.active.CompareAndSwap(false, true) {
 		c.sigs.connected(false, true)
 	}
 	q.consumer.Lock()

@@ -12,7 +12,6 @@
 // pings, so the ping command is answered with an error.
 
 const fs = require('fs');
-const readline = require('readline');
 const { execFileSync } = require('child_process');
 const { chromium } = require('playwright-core');
 const common = require('./common');
@@ -163,20 +162,7 @@ async function main() {
     }
   };
 
-  const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-  rl.on('line', (line) => {
-    if (!line.trim()) return;
-    let cmd;
-    try {
-      cmd = JSON.parse(line);
-    } catch (err) {
-      common.emit({ event: 'error', message: 'bad command: ' + err.message });
-      return;
-    }
-    if (cmd.op === 'quit') {
-      rl.close();
-      return;
-    }
+  const rl = common.readCommands((cmd) => {
     chain = chain.then(() => run(cmd)).catch((err) => {
       common.emit({ event: 'error', id: cmd.id, message: cmd.op + ': ' + (err && err.message || err) });
     });

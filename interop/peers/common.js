@@ -13,4 +13,28 @@ function connID(path) {
   return decodeURIComponent(p.slice(p.lastIndexOf('/') + 1));
 }
 
-module.exports = { emit, connID };
+// readCommands calls onCommand with each JSON command read from stdin, one
+// per line, and returns the readline interface, which closes on {"op":
+// "quit"} or at the end of the input.
+function readCommands(onCommand) {
+  const readline = require('readline');
+  const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  rl.on('line', (line) => {
+    if (!line.trim()) return;
+    let cmd;
+    try {
+      cmd = JSON.parse(line);
+    } catch (err) {
+      emit({ event: 'error', message: 'bad command: ' + err.message });
+      return;
+    }
+    if (cmd.op === 'quit') {
+      rl.close();
+      return;
+    }
+    onCommand(cmd);
+  });
+  return rl;
+}
+
+module.exports = { emit, connID, readCommands };

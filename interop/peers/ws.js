@@ -11,7 +11,6 @@
 // with its type, and chooses the first offered subprotocol that it supports.
 
 const http = require('http');
-const readline = require('readline');
 const { WebSocket, WebSocketServer } = require('ws');
 const common = require('./common');
 
@@ -123,20 +122,7 @@ function main() {
     process.exit(2);
   }
 
-  const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-  rl.on('line', (line) => {
-    if (!line.trim()) return;
-    let cmd;
-    try {
-      cmd = JSON.parse(line);
-    } catch (err) {
-      common.emit({ event: 'error', message: 'bad command: ' + err.message });
-      return;
-    }
-    if (cmd.op === 'quit') {
-      rl.close();
-      return;
-    }
+  const rl = common.readCommands((cmd) => {
     if (cmd.op === 'connect') {
       if (mode !== 'client') {
         common.emit({ event: 'error', id: cmd.id, message: 'connect: not a client' });

@@ -7,8 +7,9 @@
 // works over TCP, TLS, pipes, unix sockets, SSH channels or in-process
 // streams alike. Sends are queued and return at once; what happens on the
 // connection is reported through signals: message, closing, closed, error,
-// pong and notify (property changes), as typed handlers (OnMessage, ...) or
-// as channels (Subscribe).
+// ping, pong and notify (property changes), as typed handlers (OnMessage,
+// ...) or as channels (Subscribe), and through a blocking pull API
+// (Receive) for code that prefers it.
 //
 // # Goroutines and memory
 //
@@ -37,7 +38,9 @@
 // (OnMessage) and subscription (Subscribe), each fragment handler
 // (OnFragment), and the pull API (Receive, ReceiveText, ReceiveBinary,
 // Messages, NextReader) once it has been used. Events are held until the
-// first handler or subscription is connected, so none is missed.
+// first handler or subscription is connected and messages until something
+// receives them, so that none is missed; a closed handler connected after
+// the close still runs once.
 package wsconn
 
 import (

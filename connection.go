@@ -40,7 +40,8 @@
 // Messages, NextReader) once it has been used. Events are held until the
 // first handler or subscription is connected and messages until something
 // receives them, so that none is missed; a closed handler connected after
-// the close still runs once.
+// the close still runs once. Connect several handlers inside Hold for all
+// of them to see every event from the first.
 package wsconn
 
 import (
@@ -115,7 +116,8 @@ type WebsocketConnection struct {
 // first handler or subscription is connected, and holds each incoming
 // message (and reading with it) until something receives messages (a
 // message or fragment handler, a subscription, or the pull API): connect
-// the handlers you need right after this call, and nothing is missed.
+// the handlers you need right after this call (inside Hold, for all of
+// them to see even an early closing or error).
 func NewWebsocketConnection(stream io.ReadWriteCloser, uri *url.URL, connType ConnectionType,
 	origin, protocol string, exts []extensions.Extension, opts ...Option) *WebsocketConnection {
 	if connType != ConnectionClient && connType != ConnectionServer {

@@ -50,29 +50,32 @@ func record(c *WebsocketConnection) *recorder {
 		pongs:    make(chan []byte, 16),
 		closed:   make(chan struct{}),
 	}
-	c.OnMessage(func(t DataType, d []byte) {
-		r.add("message")
-		r.messages <- message{t, d}
+	// Hold: every handler sees every event, from the first.
+	c.Hold(func() {
+		c.OnMessage(func(t DataType, d []byte) {
+			r.add("message")
+			r.messages <- message{t, d}
+		})
+		c.OnClosing(func() { r.add("closing") })
+		c.OnClosed(func() {
+			r.add("closed")
+			r.mu.Lock()
+			r.closedN++
+			if r.closedN == 1 {
+				close(r.closed)
+			}
+			r.mu.Unlock()
+		})
+		c.OnError(func(err error) {
+			r.add("error")
+			r.errs <- err
+		})
+		c.OnPong(func(p []byte) {
+			r.add("pong")
+			r.pongs <- p
+		})
+		c.OnNotify(func(p string) { r.add("notify:" + p) })
 	})
-	c.OnClosing(func() { r.add("closing") })
-	c.OnClosed(func() {
-		r.add("closed")
-		r.mu.Lock()
-		r.closedN++
-		if r.closedN == 1 {
-			close(r.closed)
-		}
-		r.mu.Unlock()
-	})
-	c.OnError(func(err error) {
-		r.add("error")
-		r.errs <- err
-	})
-	c.OnPong(func(p []byte) {
-		r.add("pong")
-		r.pongs <- p
-	})
-	c.OnNotify(func(p string) { r.add("notify:" + p) })
 	return r
 }
 

@@ -139,13 +139,23 @@ func TestPullAndHandlersBothSeeEveryMessage(t *testing.T) {
 	client, server := bare(t)
 	seen := make(chan string, 10)
 	server.OnMessage(func(_ DataType, d []byte) { seen <- string(d) })
+	ctx := testCtx(t)
+	pulled := make(chan string, 10)
+	go func() {
+		for i := 0; i < 2; i++ {
+			s, err := server.ReceiveText(ctx)
+			if err != nil {
+				return
+			}
+			pulled <- s
+		}
+	}()
+	// The pull API receives the messages that come after its first call.
+	require.Eventually(t, server.sigs.pull.active.Load, waitTimeout, time.Millisecond)
 	require.NoError(t, client.SendText("one"))
 	require.NoError(t, client.SendText("two"))
-	ctx := testCtx(t)
 	for _, want := range []string{"one", "two"} {
-		s, err := server.ReceiveText(ctx)
-		require.NoError(t, err)
-		assert.Equal(t, want, s)
+		assert.Equal(t, want, <-pulled)
 		assert.Equal(t, want, <-seen)
 	}
 }

@@ -170,6 +170,7 @@ type signals struct {
 	waiting   int    // readers waiting for delivery
 	noWait    bool   // the connection closed: do not wait for delivery
 	started   bool   // a handler or subscription is connected: events flow
+	holds     int    // Hold calls running: nothing is delivered
 
 	// What receives data: message handlers or subscriptions (whole
 	// messages), fragment handlers or the pull API (frames).
@@ -205,7 +206,7 @@ func (s *signals) emit(ev event) {
 // message receiver, so that events that come before the user has connected
 // handlers are not lost. qmu is held.
 func (s *signals) startLocked() bool {
-	if s.running || !s.started || s.qhead == len(s.queue) {
+	if s.running || !s.started || s.holds > 0 || s.qhead == len(s.queue) {
 		return false
 	}
 	if s.heldLocked(&s.queue[s.qhead]) {
@@ -292,8 +293,8 @@ func (s *signals) stopWaiting() {
 func (s *signals) drain() {
 	s.qmu.Lock()
 	for s.qhead < len(s.queue) {
-		if s.heldLocked(&s.queue[s.qhead]) {
-			break // held until a receiver is connected
+		if s.holds > 0 || s.heldLocked(&s.queue[s.qhead]) {
+			break // held until a receiver is connected, or by Hold
 		}
 		ev := s.queue[s.qhead]
 		s.queue[s.qhead] = event{}
@@ -401,6 +402,30 @@ func connect[F any](s *signals, l *handlerList[F], fn F) HandlerID {
 	s.hmu.Unlock()
 	s.connected(any(l) == any(&s.message), any(l) == any(&s.fragment))
 	return id
+}
+
+// Hold runs fn with the delivery of events paused, so that the handlers
+// and subscriptions connected in fn all see the same events, from the
+// first one on. Without it, events start to flow as soon as the first
+// handler is connected, and a second handler connected a moment later can
+// miss an early closing or error (not a message: messages wait for their
+// receivers, and a late closed handler still runs once). fn should only
+// connect handlers: reading waits while it runs.
+func (c *WebsocketConnection) Hold(fn func()) {
+	s := &c.sigs
+	s.qmu.Lock()
+	s.holds++
+	s.qmu.Unlock()
+	defer func() {
+		s.qmu.Lock()
+		s.holds--
+		start := s.startLocked()
+		s.qmu.Unlock()
+		if start {
+			s.schedule()
+		}
+	}()
+	fn()
 }
 
 // OnMessage connects a handler for incoming data messages. data belongs to

@@ -316,3 +316,32 @@ func TestClosedHandlerConnectedAfterClose(t *testing.T) {
 	}
 	assert.Equal(t, 1, strings.Count(strings.Join(sr.list(), " "), "closed"), "the other handlers ran once")
 }
+
+func TestHoldPausesDelivery(t *testing.T) {
+	client, server := bare(t)
+	got := make(chan string, 10)
+	server.Hold(func() {
+		server.OnMessage(func(_ DataType, d []byte) { got <- "message " + string(d) })
+		require.NoError(t, client.SendText("early"))
+		require.NoError(t, client.Close(CloseNormal, ""))
+		// Nothing is delivered while Hold runs, even after the first
+		// handler: wait for the client to have sent its close, then
+		// connect the others.
+		require.Eventually(t, func() bool {
+			server.sigs.qmu.Lock()
+			defer server.sigs.qmu.Unlock()
+			return server.sigs.enqueued >= 1
+		}, waitTimeout, time.Millisecond)
+		assert.Empty(t, got)
+		server.OnClosing(func() { got <- "closing" })
+		server.OnClosed(func() { got <- "closed" })
+	})
+	for _, want := range []string{"message early", "closing", "closed"} {
+		select {
+		case g := <-got:
+			assert.Equal(t, want, g)
+		case <-time.After(waitTimeout):
+			t.Fatalf("no %s", want)
+		}
+	}
+}

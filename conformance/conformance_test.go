@@ -1,25 +1,22 @@
 package conformance_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"flag"
 	"net"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/wsconn/wsconn/conformance"
+	"github.com/wsconn/wsconn/internal/echotest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -44,7 +41,7 @@ const (
 // results by category, and fails unless every case is OK (or
 // INFORMATIONAL).
 func TestConformance(t *testing.T) {
-	server, client := buildPrograms(t)
+	server, client := echotest.Build(t, raceEnabled)
 	opts := conformance.Options{Short: testing.Short()}
 	if *casesFlag != "" {
 		re, err := regexp.Compile(*casesFlag)
@@ -65,10 +62,11 @@ func TestConformance(t *testing.T) {
 	}
 
 	t.Run("server", func(t *testing.T) {
-		url, stop := startServer(t, server)
-		defer stop()
-		limitURL, stopLimited := startServer(t, server, "-max-message", strconv.Itoa(smallLimit))
-		defer stopLimited()
+		srv := echotest.StartServer(t, server)
+		defer stopServer(t, srv)
+		limited := echotest.StartServer(t, server, "-max-message", strconv.Itoa(smallLimit))
+		defer stopServer(t, limited)
+		url, limitURL := srv.URL, limited.URL
 
 		ctx, cancel := context.WithTimeout(context.Background(), runWait)
 		defer cancel()
@@ -141,107 +139,10 @@ func check(t *testing.T, rs []conformance.Result) {
 	}
 }
 
-// buildPrograms builds examples/echoserver and examples/echoclient into
-// a temporary directory and returns their paths. With the race detector
-// on, they are built with it too.
-func buildPrograms(t *testing.T) (server, client string) {
+// stopServer stops an echoserver and reports an exit that is not clean.
+func stopServer(t *testing.T, s *echotest.Server) {
 	t.Helper()
-	if runtime.GOOS == "windows" {
-		t.Skip("stopping echoserver needs SIGTERM")
+	if err := s.Stop(); err != nil {
+		t.Error(err)
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go tool not found:", err)
-	}
-	dir := t.TempDir()
-	for _, name := range []string{"echoserver", "echoclient"} {
-		args := []string{"build", "-o", filepath.Join(dir, name)}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		args = append(args, "github.com/wsconn/wsconn/examples/"+name)
-		if out, err := exec.Command(goTool, args...).CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	return filepath.Join(dir, "echoserver"), filepath.Join(dir, "echoclient")
-}
-
-// startServer runs echoserver on a free loopback port with extra
-// arguments, and returns its URL and a function that stops it with
-// SIGTERM and reports, on t, an exit that is not clean.
-func startServer(t *testing.T, path string, args ...string) (string, func()) {
-	t.Helper()
-	cmd := exec.Command(path, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	first := make(chan string, 1)
-	exited := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			first <- sc.Text()
-		}
-		for sc.Scan() {
-		}
-		exited <- cmd.Wait()
-	}()
-	stop := func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("echoserver %s: %v; stderr: %s", strings.Join(args, " "), err, stderr.String())
-			}
-		case <-time.After(programWait):
-			cmd.Process.Kill()
-			<-exited
-			t.Errorf("echoserver %s did not exit after SIGTERM", strings.Join(args, " "))
-		}
-		if strings.Contains(stderr.String(), "DATA RACE") {
-			t.Errorf("echoserver %s: data race:\n%s", strings.Join(args, " "), stderr.String())
-		}
-	}
-	select {
-	case line := <-first:
-		m := regexp.MustCompile(`^listening on (ws://127\.0\.0\.1:[0-9]+/)$`).FindStringSubmatch(line)
-		if m == nil {
-			stop()
-			t.Fatalf("echoserver printed %q, want \"listening on ws://127.0.0.1:PORT/\"", line)
-		}
-		return m[1], stop
-	case err := <-exited:
-		t.Fatalf("echoserver exited: %v; stderr: %s", err, stderr.String())
-	case <-time.After(programWait):
-		cmd.Process.Kill()
-		<-exited
-		t.Fatal("echoserver printed nothing")
-	}
-	panic("unreachable")
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader on
-// different goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

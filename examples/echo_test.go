@@ -1,112 +1,27 @@
 package examples_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/wsconn/wsconn"
+	"github.com/wsconn/wsconn/internal/echotest"
 )
 
-// testWait bounds every wait in these tests.
-const testWait = 60 * time.Second
-
-// buildPrograms builds echoserver and echoclient into a temporary
-// directory and returns their paths.
-func buildPrograms(t *testing.T) (server, client string) {
-	t.Helper()
-	if runtime.GOOS == "windows" {
-		t.Skip("the test sends SIGTERM")
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go tool not found:", err)
-	}
-	dir := t.TempDir()
-	for _, name := range []string{"echoserver", "echoclient"} {
-		cmd := exec.Command(goTool, "build", "-o", filepath.Join(dir, name), "./"+name)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build ./%s: %v\n%s", name, err, out)
-		}
-	}
-	return filepath.Join(dir, "echoserver"), filepath.Join(dir, "echoclient")
-}
-
-// startServer runs echoserver on a free port and returns its URL and a
-// function that stops it with SIGTERM and returns its exit error.
-func startServer(t *testing.T, path string) (string, func() error) {
-	t.Helper()
-	cmd := exec.Command(path, "-addr", "127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		first := true
-		for sc.Scan() {
-			if first {
-				lines <- sc.Text()
-				first = false
-			}
-		}
-		exited <- cmd.Wait()
-	}()
-	stop := func() error {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				return fmt.Errorf("%v; stderr: %s", err, stderr.String())
-			}
-			return nil
-		case <-time.After(testWait):
-			cmd.Process.Kill()
-			<-exited
-			return fmt.Errorf("echoserver did not exit after SIGTERM")
-		}
-	}
-	var line string
-	select {
-	case line = <-lines:
-	case err := <-exited:
-		t.Fatalf("echoserver exited: %v; stderr: %s", err, stderr.String())
-	case <-time.After(testWait):
-		cmd.Process.Kill()
-		t.Fatal("echoserver printed nothing")
-	}
-	m := regexp.MustCompile(`^listening on (ws://127\.0\.0\.1:[0-9]+/)$`).FindStringSubmatch(line)
-	if m == nil {
-		stop()
-		t.Fatalf("first line %q, want \"listening on ws://127.0.0.1:PORT/\"", line)
-	}
-	return m[1], stop
-}
-
 func TestEchoPrograms(t *testing.T) {
-	server, client := buildPrograms(t)
-	url, stop := startServer(t, server)
+	server, client := echotest.Build(t, false)
+	srv := echotest.StartServer(t, server)
+	url, stop := srv.URL, srv.Stop
 	stopped := false
 	defer func() {
 		if !stopped {
@@ -172,7 +87,7 @@ func TestEchoPrograms(t *testing.T) {
 
 	t.Run("SIGTERM closes connections with 1001", func(t *testing.T) {
 		// A connection stays open while the server stops.
-		ctx, cancel := context.WithTimeout(context.Background(), testWait)
+		ctx, cancel := context.WithTimeout(context.Background(), echotest.Wait)
 		defer cancel()
 		c, _, err := wsconn.Dial(ctx, url, &wsconn.DialOptions{Protocols: []string{"b", "a"}})
 		if err != nil {
@@ -189,7 +104,7 @@ func TestEchoPrograms(t *testing.T) {
 		}
 		select {
 		case <-closed:
-		case <-time.After(testWait):
+		case <-time.After(echotest.Wait):
 			t.Fatal("the connection did not close")
 		}
 		if st := c.CloseStatus(); st.Code != wsconn.CloseGoingAway || !st.Clean {
@@ -255,7 +170,7 @@ func (f *fuzzingServer) handler() http.Handler {
 }
 
 func TestEchoClientAutobahn(t *testing.T) {
-	_, client := buildPrograms(t)
+	_, client := echotest.Build(t, false)
 	f := &fuzzingServer{}
 	srv := httptest.NewServer(f.handler())
 	defer srv.Close()

@@ -29,9 +29,6 @@ const (
 	smallLimit = 64 << 10
 	// clientLimit is the message limit of echoclient -autobahn.
 	clientLimit = 64 << 20
-	// programWait bounds waiting for the example programs to start and
-	// stop.
-	programWait = 60 * time.Second
 	// runWait bounds a whole run of the suite in one role.
 	runWait = 10 * time.Minute
 )

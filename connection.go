@@ -141,7 +141,7 @@ func NewWebsocketConnection(stream io.ReadWriteCloser, uri *url.URL, connType Co
 	for _, e := range c.exts {
 		c.rsvBits |= e.ReservedBits()
 	}
-	c.trace = traceLogger(opts)
+	c.trace = debugLogger(c.opts.logger)
 	c.maxIncoming.Store(c.opts.maxIncomingPayload)
 	c.maxMessage.Store(c.opts.maxTotalMessage)
 	c.sigs.init(c)

@@ -153,14 +153,20 @@ func WithRequest(r *http.Request) Option {
 	return func(o *options) { o.request = r }
 }
 
-// traceLogger returns the logger that opts set, if it logs at debug level.
+// traceLogger returns the logger that opts set, if it logs at debug level,
+// for Dial and Accept, which hold options not yet applied.
 func traceLogger(opts []Option) *slog.Logger {
 	var o options
 	for _, f := range opts {
 		f(&o)
 	}
-	if o.logger != nil && o.logger.Enabled(context.Background(), slog.LevelDebug) {
-		return o.logger
+	return debugLogger(o.logger)
+}
+
+// debugLogger returns l if it logs at debug level, else nil.
+func debugLogger(l *slog.Logger) *slog.Logger {
+	if l != nil && l.Enabled(context.Background(), slog.LevelDebug) {
+		return l
 	}
 	return nil
 }

@@ -45,7 +45,6 @@
 package wsconn
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -85,14 +84,11 @@ type WebsocketConnection struct {
 	maxIncoming atomic.Int64
 	maxMessage  atomic.Int64
 
-	mu        sync.Mutex
-	state     State
-	status    CloseStatus
-	closeSent bool // our close frame has been handed to the stream
-	closeDone bool // ... and the write has returned
-	closeRecv bool // the peer's close frame has been read
-	peerDone  bool // the peer sent an invalid close frame: it sends no more
-	closeTmr  *time.Timer
+	mu       sync.Mutex
+	state    State
+	status   CloseStatus
+	closing  closeState // how far the closing handshake has come
+	closeTmr *time.Timer
 
 	trace *slog.Logger // opts.logger when it logs at debug level, else nil
 
@@ -183,31 +179,6 @@ func (c *WebsocketConnection) State() State {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.state
-}
-
-// CloseCode returns the close code the peer sent: 0 while no close has
-// happened, CloseNoStatus if the peer's close frame had no code, and
-// CloseAbnormal if the connection ended without a close frame from the
-// peer. CloseStatus tells it apart from the code this side sent.
-func (c *WebsocketConnection) CloseCode() CloseCode {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.status.Code
-}
-
-// CloseData returns the close reason the peer sent, or "".
-func (c *WebsocketConnection) CloseData() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.status.Reason
-}
-
-// CloseStatus returns the codes and reasons both sides sent and whether the
-// closing handshake completed. It is final once the state is Closed.
-func (c *WebsocketConnection) CloseStatus() CloseStatus {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.status
 }
 
 // MaxIncomingPayloadSize returns the bound on an incoming frame's payload
@@ -322,7 +293,9 @@ func (c *WebsocketConnection) sendMessage(method string, typ DataType, data []by
 }
 
 // Ping queues a ping with payload (at most 125 bytes) ahead of the queued
-// data. The peer's pong is reported by the pong signal.
+// data. The peer's pong is reported by the pong signal. Queued pings count
+// against the queue bound (WithMaxQueuedBytes): past it Ping returns
+// ErrQueueFull.
 func (c *WebsocketConnection) Ping(payload []byte) error {
 	if len(payload) > frame.MaxControlPayload {
 		return fmt.Errorf("wsconn: Ping: payload of %d bytes, at most %d", len(payload), frame.MaxControlPayload)
@@ -331,6 +304,9 @@ func (c *WebsocketConnection) Ping(payload []byte) error {
 	defer c.mu.Unlock()
 	if c.state != StateOpen {
 		return ErrNotOpen
+	}
+	if err := c.wr.checkRoomLocked(controlCost); err != nil {
+		return err
 	}
 	c.wr.queueControlLocked(frame.OpPing, payload, false)
 	return nil
@@ -350,70 +326,6 @@ func (c *WebsocketConnection) BufferedAmount() int64 {
 	return c.wr.queued
 }
 
-// Close starts the closing handshake: the state becomes Closing, the
-// messages already queued are sent, then a close frame with code and
-// reason. The connection is Closed when the handshake completes or the
-// close timeout expires; the timeout runs from the call and starts again
-// when the close frame is written. Messages still queued when it expires
-// are reported with ErrNotSent: call Flush first to wait for a long queue.
-//
-// code must be Sendable, or CloseNoStatus to send a close frame without a
-// code (and then no reason). reason must be valid UTF-8; a reason longer
-// than 123 bytes is cut at a character boundary. Close on a connection
-// that is already closing or closed does nothing and returns nil.
-func (c *WebsocketConnection) Close(code CloseCode, reason string) error {
-	if code != CloseNoStatus && !code.Sendable() {
-		return fmt.Errorf("wsconn: Close: %w: %d", ErrInvalidCloseCode, code)
-	}
-	if code == CloseNoStatus && reason != "" {
-		return fmt.Errorf("wsconn: Close: a reason needs a close code, not %d", code)
-	}
-	if !utf8.ValidString(reason) {
-		return fmt.Errorf("wsconn: Close: reason: %w", ErrInvalidUTF8)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.state != StateOpen {
-		return nil
-	}
-	c.startClosingLocked(code, truncateReason(reason))
-	return nil
-}
-
-// Abort ends the connection at once, without a closing handshake: the
-// stream is closed, queued messages are dropped (reported with ErrNotSent)
-// and the state becomes Closed with close code CloseAbnormal, unless the
-// peer's close frame had already arrived.
-func (c *WebsocketConnection) Abort() {
-	c.terminate(nil)
-}
-
-// truncateReason cuts reason to fit a control frame after the 2-byte code,
-// at a UTF-8 character boundary.
-func truncateReason(reason string) string {
-	const maxReason = frame.MaxControlPayload - 2
-	if len(reason) <= maxReason {
-		return reason
-	}
-	n := maxReason
-	for n > 0 && !utf8.RuneStart(reason[n]) {
-		n--
-	}
-	return reason[:n]
-}
-
-// startClosingLocked moves an open connection to Closing and queues a close
-// frame after the data already queued. c.mu is held.
-func (c *WebsocketConnection) startClosingLocked(code CloseCode, reason string) {
-	c.status.SentCode = code
-	c.status.SentReason = reason
-	c.setStateLocked(StateClosing)
-	c.sigs.emit(event{kind: sigClosing})
-	c.wr.queueCloseLocked(code, reason)
-	c.ka.stopLocked()
-	c.closeTmr = time.AfterFunc(c.opts.closeTimeout, c.closeTimedOut)
-}
-
 // setStateLocked changes the state and emits notify. c.mu is held.
 func (c *WebsocketConnection) setStateLocked(s State) {
 	if c.state == s {
@@ -421,76 +333,6 @@ func (c *WebsocketConnection) setStateLocked(s State) {
 	}
 	c.state = s
 	c.sigs.emit(event{kind: sigNotify, prop: PropertyState, st: s})
-}
-
-// fail fails the connection because the peer broke the protocol or a
-// limit: it reports err and sends a close frame with err's code, after what
-// the user had queued already (new sends are refused; the close timeout
-// bounds the wait). The connection then ignores incoming data until the
-// peer's close frame or the close timeout.
-func (c *WebsocketConnection) fail(err *ProtocolError) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.state == StateClosed {
-		return
-	}
-	c.sigs.emit(event{kind: sigError, err: err})
-	if c.state == StateOpen {
-		c.startClosingLocked(err.Code, truncateReason(err.Reason))
-	}
-}
-
-// closeTimedOut ends a closing handshake that took too long.
-func (c *WebsocketConnection) closeTimedOut() {
-	c.mu.Lock()
-	done := c.closeSent && c.closeRecv
-	c.mu.Unlock()
-	if done {
-		// Only the end of the stream was missing: a client whose server
-		// did not close the TCP connection. The handshake itself is done.
-		c.terminate(nil)
-		return
-	}
-	c.terminate(ErrCloseTimeout)
-}
-
-// terminate closes the stream and moves the connection to Closed, once.
-// err, if not nil, is reported before closed.
-func (c *WebsocketConnection) terminate(err error) {
-	c.mu.Lock()
-	if c.state == StateClosed {
-		c.mu.Unlock()
-		return
-	}
-	if err != nil {
-		c.sigs.emit(event{kind: sigError, err: err})
-	}
-	if !c.closeRecv {
-		c.status.Code = CloseAbnormal
-		c.status.Reason = ""
-	}
-	c.status.Clean = c.closeSent && c.closeRecv && err == nil
-	if c.closeTmr != nil {
-		c.closeTmr.Stop()
-	}
-	c.ka.stopLocked()
-	if n, bytes := c.wr.dropDataLocked(); n > 0 {
-		c.sigs.emit(event{kind: sigError, err: fmt.Errorf("%w: %d messages, %d bytes", ErrNotSent, n, bytes)})
-	}
-	c.setStateLocked(StateClosed)
-	c.sigs.emit(event{kind: sigClosed})
-	c.sigs.stopWaiting()
-	c.mu.Unlock()
-	c.stream.Close()
-}
-
-// abnormal is the error reported when the stream ends or fails without a
-// closing handshake.
-func abnormal(err error) error {
-	if err == nil || errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w: stream ended (%w)", ErrAbnormalClosure, io.ErrUnexpectedEOF)
-	}
-	return fmt.Errorf("%w: %w", ErrAbnormalClosure, err)
 }
 
 // traceFrame logs a frame header at debug level.

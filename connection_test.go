@@ -235,7 +235,7 @@ func TestClientWaitsForServerToCloseStream(t *testing.T) {
 	assert.Eventually(t, func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		return c.closeRecv
+		return c.closing.has(closeReceived)
 	}, waitTimeout, time.Millisecond)
 	assert.Equal(t, StateClosing, c.State())
 	p.conn.Close()

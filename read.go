@@ -1,7 +1,6 @@
 package wsconn
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -19,10 +18,6 @@ import (
 // half of it are read straight into the message, not through the buffer.
 const readBufSize = 8 << 10
 
-// errStopReading ends the read loop of a server after the peer's close
-// frame: nothing may follow it, and the writer closes the stream.
-var errStopReading = errors.New("wsconn: stop reading")
-
 // reader is the incoming side of a connection: one goroutine that parses
 // frames, reassembles messages and hands them to the signals.
 type reader struct {
@@ -39,6 +34,7 @@ type reader struct {
 	utf8       utf8check.Validator
 	failed     bool    // the connection was failed: skip everything but close
 	left       int64   // payload bytes of the current frame not yet read
+	maskPos    int     // position in the masking key of the next payload byte
 	scratch    *[]byte // pooled space of a fragmented message, nil if none
 	total      int64   // payload bytes of the current message so far
 	parts      bool    // the message goes to fragment receivers frame by frame
@@ -147,9 +143,9 @@ func (r *reader) header() (frame.Header, error) {
 }
 
 // payload reads len(dst) payload bytes into dst, unmasking them and, if
-// text is set, checking UTF-8 as each piece arrives.
+// text is set, checking UTF-8 as each piece arrives. Successive calls
+// continue the frame's masking where the last one stopped.
 func (r *reader) payload(dst []byte, h *frame.Header, text bool) error {
-	pos := 0
 	for off := 0; off < len(dst); {
 		var n int
 		switch {
@@ -177,7 +173,7 @@ func (r *reader) payload(dst []byte, h *frame.Header, text bool) error {
 		r.left -= int64(n)
 		piece := dst[off : off+n]
 		if h.Masked {
-			pos = frame.Mask(h.Key, pos, piece)
+			r.maskPos = frame.Mask(h.Key, r.maskPos, piece)
 		}
 		if text && !r.utf8.Write(piece) {
 			return errBadUTF8
@@ -185,6 +181,41 @@ func (r *reader) payload(dst []byte, h *frame.Header, text bool) error {
 		off += n
 	}
 	return nil
+}
+
+// firstStep is how much space a data frame's payload gets before any of
+// it has arrived. Past it, the space grows with what arrives, at most
+// doubling, so that a header announcing a large frame costs nothing until
+// the peer actually sends the bytes.
+const firstStep = 256 << 10
+
+// appendPayload reads the rest of the current frame's payload (r.left
+// bytes) and appends it to buf. When buf is full, grow returns a larger
+// buffer holding its bytes, with room for at least need more and at most
+// max(need, len) more.
+func (r *reader) appendPayload(buf []byte, h *frame.Header, text bool, grow func(buf []byte, need, total int) []byte) ([]byte, error) {
+	for r.left > 0 {
+		if len(buf) == cap(buf) {
+			step := int(min(r.left, int64(max(firstStep, len(buf)))))
+			buf = grow(buf, step, len(buf)+int(r.left))
+		}
+		k := int(min(r.left, int64(cap(buf)-len(buf))))
+		if err := r.payload(buf[len(buf):len(buf)+k], h, text); err != nil {
+			return buf, err
+		}
+		buf = buf[:len(buf)+k]
+	}
+	return buf, nil
+}
+
+// growOwned makes room in a buffer that will belong to the receivers: a
+// new allocation, exactly the frame's size once the rest fits.
+func growOwned(buf []byte, need, total int) []byte {
+	n := len(buf) + need
+	if n*2 >= total {
+		n = total // the last step: no need to grow again
+	}
+	return append(make([]byte, 0, n), buf...)
 }
 
 // skip discards n payload bytes.
@@ -220,15 +251,15 @@ func (r *reader) loop() error {
 		h, err := r.header()
 		if err != nil {
 			if errors.Is(err, frame.ErrLengthOverflow) || errors.Is(err, frame.ErrNonMinimalLength) {
-				if r.failed {
-					return r.discard()
+				// Frame boundaries are lost: nothing more can be read.
+				if !r.failed {
+					r.fail(protocolErr(CloseProtocolError, ErrProtocol, "bad frame length: %v", err))
 				}
-				r.fail(protocolErr(CloseProtocolError, ErrProtocol, "bad frame length: %v", err))
-				return r.discard()
+				return c.peerDone(true)
 			}
 			return err
 		}
-		r.left = h.Length
+		r.left, r.maskPos = h.Length, 0
 		c.frameReceived()
 		if c.trace != nil {
 			c.traceFrame("received", &h)
@@ -248,7 +279,7 @@ func (r *reader) loop() error {
 			if err == nil && h.Opcode == frame.OpClose {
 				// An invalid close frame is still the peer's last
 				// frame: nothing more to wait for.
-				err = c.peerClosed()
+				err = c.peerDone(false)
 			}
 		}
 		if err != nil {
@@ -274,17 +305,6 @@ func (r *reader) fail(err *ProtocolError) {
 	r.msg, r.msgOp = nil, 0
 	r.putScratch()
 	r.c.fail(err)
-}
-
-// discard reads and drops everything until the stream ends: after a
-// framing error nothing more can be parsed.
-func (r *reader) discard() error {
-	for {
-		r.r = r.w
-		if err := r.fill(1); err != nil {
-			return err
-		}
-	}
 }
 
 // drainFrame skips a frame's payload, noting the peer's close frame.
@@ -351,10 +371,14 @@ func (r *reader) control(h *frame.Header) error {
 		c.mu.Lock()
 		c.wr.queueControlLocked(frame.OpPong, p, false)
 		c.mu.Unlock()
-		c.sigs.emit(event{kind: sigPing, data: append([]byte(nil), p...)})
+		if c.sigs.listening(&c.sigs.ping) {
+			c.sigs.emit(event{kind: sigPing, data: append([]byte(nil), p...)})
+		}
 	case frame.OpPong:
 		c.pongReceived(p)
-		c.sigs.emit(event{kind: sigPong, data: append([]byte(nil), p...)})
+		if c.sigs.listening(&c.sigs.pong) {
+			c.sigs.emit(event{kind: sigPong, data: append([]byte(nil), p...)})
+		}
 	case frame.OpClose:
 		err := c.closeReceived(p, false)
 		if err == nil {
@@ -406,28 +430,21 @@ func (r *reader) data(h *frame.Header) error {
 	}
 	single := first && h.Fin && h.RSV == 0
 
-	var piece []byte // where this frame's payload goes
-	start := len(r.msg)
-	switch {
-	case single || !r.whole:
-		// The common case, and frames for fragment receivers only: one
-		// allocation, owned by the receivers.
-		piece = make([]byte, h.Length)
-	case int(total) > cap(r.msg):
+	var piece []byte // this frame's payload
+	var err error
+	if single || !r.whole {
+		// The common case, and frames for fragment receivers only: the
+		// payload is the receivers' own.
+		piece = make([]byte, 0, min(h.Length, firstStep))
+		piece, err = r.appendPayload(piece, h, r.checkUTF8, growOwned)
+	} else {
 		// Fragments are gathered in pooled space, copied out once the
-		// size is known.
-		grown := bufpool.Get(max(int(total), 2*cap(r.msg)))
-		*grown = (*grown)[:total]
-		copy(*grown, r.msg)
-		r.putScratch()
-		r.scratch = grown
-		r.msg = *grown
-		piece = r.msg[start:]
-	default:
-		r.msg = r.msg[:total]
+		// message is whole.
+		start := len(r.msg)
+		r.msg, err = r.appendPayload(r.msg, h, r.checkUTF8, r.growScratch)
 		piece = r.msg[start:]
 	}
-	if err := r.payload(piece, h, r.checkUTF8); err != nil {
+	if err != nil {
 		if err == errBadUTF8 {
 			return protocolErr(CloseInvalidPayload, ErrInvalidUTF8, "invalid UTF-8 in text message")
 		}
@@ -475,6 +492,16 @@ func (r *reader) data(h *frame.Header) error {
 	return nil
 }
 
+// growScratch moves the message being gathered to larger pooled space.
+func (r *reader) growScratch(buf []byte, need, _ int) []byte {
+	grown := bufpool.Get(max(len(buf)+need, 2*cap(buf)))
+	*grown = (*grown)[:len(buf)]
+	copy(*grown, buf)
+	r.putScratch()
+	r.scratch = grown
+	return *grown
+}
+
 // decode runs an incoming message through the negotiated extensions, last
 // negotiated first.
 func (r *reader) decode(msg []byte, op frame.Opcode, limit int64) ([]byte, error) {
@@ -494,89 +521,3 @@ func (r *reader) decode(msg []byte, op frame.Opcode, limit int64) ([]byte, error
 }
 
 const maxInt = int(^uint(0) >> 1)
-
-// closeReceived handles the peer's close frame. It returns errStopReading
-// when the reader must stop (a server: nothing may follow the close).
-func (c *WebsocketConnection) closeReceived(p []byte, failed bool) error {
-	code, reason := CloseNoStatus, ""
-	if !failed {
-		switch {
-		case len(p) == 1:
-			return protocolErr(CloseProtocolError, ErrProtocol, "close frame with a 1-byte payload")
-		case len(p) >= 2:
-			code = CloseCode(binary.BigEndian.Uint16(p))
-			if !code.Sendable() {
-				return protocolErr(CloseProtocolError, ErrInvalidCloseCode, "invalid close code %d", code)
-			}
-			if !c.opts.skipUTF8 && !utf8.Valid(p[2:]) {
-				return protocolErr(CloseInvalidPayload, ErrInvalidUTF8, "close reason is not valid UTF-8")
-			}
-			reason = string(p[2:])
-		}
-	} else if len(p) >= 2 {
-		code = CloseCode(binary.BigEndian.Uint16(p))
-		if utf8.Valid(p[2:]) {
-			reason = string(p[2:])
-		}
-	}
-	c.mu.Lock()
-	if c.closeRecv || c.state == StateClosed {
-		c.mu.Unlock()
-		return c.afterClose()
-	}
-	c.closeRecv = true
-	c.status.Code, c.status.Reason = code, reason
-	if c.state == StateOpen {
-		// The peer started the closing handshake: answer with its code.
-		c.status.Remote = true
-		c.startClosingLocked(code, "")
-	}
-	done := c.closeDone && c.connType == ConnectionServer
-	c.mu.Unlock()
-	if done {
-		c.terminate(nil)
-	}
-	return c.afterClose()
-}
-
-// peerClosed notes that the peer sent its (invalid) close frame: a server
-// closes the stream once its own close frame is written.
-func (c *WebsocketConnection) peerClosed() error {
-	c.mu.Lock()
-	c.peerDone = true
-	done := c.closeDone && c.connType == ConnectionServer
-	c.mu.Unlock()
-	if done {
-		c.terminate(nil)
-	}
-	return c.afterClose()
-}
-
-// afterClose is what the reader does after a close frame: a server stops, a
-// client reads on until the server closes the stream.
-func (c *WebsocketConnection) afterClose() error {
-	if c.connType == ConnectionServer {
-		return errStopReading
-	}
-	return nil
-}
-
-// readEnded handles the end of the read loop.
-func (c *WebsocketConnection) readEnded(err error, failed bool) {
-	if err == errStopReading {
-		return
-	}
-	c.mu.Lock()
-	closed, recv := c.state == StateClosed, c.closeRecv
-	c.mu.Unlock()
-	switch {
-	case closed:
-	case recv || failed:
-		// After the peer's close frame, or after we failed the
-		// connection (already reported), the end of the stream is
-		// expected.
-		c.terminate(nil)
-	default:
-		c.terminate(abnormal(err))
-	}
-}

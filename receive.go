@@ -22,21 +22,6 @@ import (
 // ReceiveBinary for a text message. The message stays for the next receive.
 var ErrUnexpectedType = errors.New("wsconn: unexpected message type")
 
-// CloseError is the error of a receive on a connection that has closed. It
-// carries the close status: errors.As(err, &closeErr) gives the code and
-// reason the peer sent (1006 for an abrupt end or Abort).
-type CloseError struct {
-	CloseStatus
-}
-
-// Error describes the close.
-func (e *CloseError) Error() string {
-	if e.Reason != "" {
-		return fmt.Sprintf("wsconn: connection closed: %s %q", e.Code, e.Reason)
-	}
-	return fmt.Sprintf("wsconn: connection closed: %s", e.Code)
-}
-
 // pullItem is one frame, or one whole message, for the pull API.
 type pullItem struct {
 	typ        DataType

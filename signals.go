@@ -385,6 +385,13 @@ func (s *signals) deliver(ev *event) {
 	}
 }
 
+// listening reports whether an event of a signal whose handlers are l has
+// anyone to go to: a handler or a subscription. Events nobody listens to
+// are not queued at all.
+func (s *signals) listening(l *handlerList[func([]byte)]) bool {
+	return len(l.load()) > 0 || s.ps.Load() != nil
+}
+
 func (s *signals) newID() HandlerID {
 	s.nextID++
 	return s.nextID

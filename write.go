@@ -15,11 +15,18 @@ import (
 )
 
 // Bounds of one write round: the frames and payload bytes gathered into a
-// single vectored write. Control frames wait at most one round.
+// single vectored write, and the control frames among them (the close frame
+// aside). Control frames beyond that wait for the next round, so that no
+// number of them can overflow the round's scratch space.
 const (
-	maxRoundFrames = 32
-	maxRoundBytes  = 256 << 10
+	maxRoundFrames  = 32
+	maxRoundBytes   = 256 << 10
+	maxRoundControl = 8
 )
+
+// controlCost is what a queued control frame counts against the queue bound:
+// its header and the largest payload.
+const controlCost = frame.MaxHeaderSize + frame.MaxControlPayload
 
 // outMessage is a queued data message. Its payload is a pooled copy that the
 // writer may mask in place.
@@ -52,7 +59,7 @@ type writer struct {
 	runFn func() // c.wr.run, made once so that starting it allocates nothing
 
 	// Guarded by c.mu.
-	ctrl         []controlFrame
+	ctrl         []controlFrame // pings and pongs, at most one pong
 	data         []outMessage
 	head         int   // index of the first queued message in data
 	queued       int64 // payload bytes queued and not yet written
@@ -106,10 +113,10 @@ func (w *writer) enqueue(op frame.Opcode, data []byte, text string, noCompress b
 		bufpool.Put(buf)
 		return ErrNotOpen
 	}
-	if max := c.opts.maxQueued; max > 0 && w.queued > 0 && w.queued+int64(size) > max {
+	if err := w.checkRoomLocked(int64(size)); err != nil {
 		c.mu.Unlock()
 		bufpool.Put(buf)
-		return fmt.Errorf("%w: %d bytes queued, limit %d", ErrQueueFull, w.queued, max)
+		return err
 	}
 	m := outMessage{op: op, buf: buf, payload: *buf, size: int64(size), noCompress: noCompress}
 	if w.streaming {
@@ -122,6 +129,18 @@ func (w *writer) enqueue(op frame.Opcode, data []byte, text string, noCompress b
 	w.queued += int64(size)
 	w.startLocked()
 	c.mu.Unlock()
+	return nil
+}
+
+// checkRoomLocked returns ErrQueueFull if size more bytes do not fit the
+// queue bound. Queued control frames count too. A message larger than the
+// bound fits an empty queue. c.mu is held.
+func (w *writer) checkRoomLocked(size int64) error {
+	max := w.c.opts.maxQueued
+	held := w.queued + int64(len(w.ctrl))*controlCost
+	if max > 0 && held > 0 && held+size > max {
+		return fmt.Errorf("%w: %d bytes queued, limit %d", ErrQueueFull, held, max)
+	}
 	return nil
 }
 
@@ -154,13 +173,24 @@ func (w *writer) endStreamLocked() {
 }
 
 // queueControlLocked queues a ping or pong ahead of the data. It does
-// nothing once a close frame is queued. c.mu is held.
+// nothing once a close frame is queued. A pong replaces one that is still
+// queued: only the latest ping is answered when several arrive before the
+// writer gets to them (RFC 6455 section 5.5.3), so a peer that floods pings
+// and does not read cannot grow the queue. c.mu is held.
 func (w *writer) queueControlLocked(op frame.Opcode, payload []byte, keepalive bool) {
 	if w.closeQueued {
 		return
 	}
 	f := controlFrame{op: op, n: uint8(len(payload)), ping: keepalive}
 	copy(f.data[:], payload)
+	if op == frame.OpPong {
+		for i := range w.ctrl {
+			if w.ctrl[i].op == frame.OpPong {
+				w.ctrl[i] = f
+				return
+			}
+		}
+	}
 	w.ctrl = append(w.ctrl, f)
 	w.startLocked()
 }
@@ -299,16 +329,9 @@ func (w *writer) run() {
 		}
 		w.retireLocked()
 		w.wctrl = w.wctrl[:0]
-		closeNow := false
-		if sendClose {
-			c.closeDone = true
-			// A server closes the stream once both close frames have
-			// passed; a client waits for the server to do it.
-			closeNow = (c.closeRecv || c.peerDone) && c.connType == ConnectionServer
-		}
 		c.mu.Unlock()
-		if closeNow {
-			c.terminate(nil)
+		if sendClose {
+			c.closeFrameWritten()
 		}
 	}
 }
@@ -317,12 +340,13 @@ func (w *writer) run() {
 // that fit one round to the writer's own lists, and the close frame when
 // its turn has come. c.mu is held.
 func (w *writer) takeRoundLocked() (sendClose bool) {
-	if w.c.closeSent {
+	if w.c.closing.has(closeTaken) {
 		w.ctrl = w.ctrl[:0]
 		return false
 	}
-	w.wctrl = append(w.wctrl, w.ctrl...)
-	w.ctrl = w.ctrl[:0]
+	n := min(len(w.ctrl), maxRoundControl-len(w.wctrl))
+	w.wctrl = append(w.wctrl, w.ctrl[:n]...)
+	w.ctrl = w.ctrl[:copy(w.ctrl, w.ctrl[n:])]
 	budget := maxRoundBytes
 	for i := range w.cur {
 		budget -= len(w.cur[i].payload) - w.cur[i].sent
@@ -339,14 +363,9 @@ func (w *writer) takeRoundLocked() (sendClose bool) {
 		w.data = w.data[:0]
 		w.head = 0
 	}
-	if w.closePending && len(w.cur) == 0 && w.head == len(w.data) {
+	if w.closePending && len(w.cur) == 0 && w.head == len(w.data) && len(w.ctrl) == 0 {
 		w.closePending = false
-		w.c.closeSent = true
-		// The peer gets the whole close timeout to answer, however long
-		// the data before the close frame took.
-		if w.c.closeTmr != nil {
-			w.c.closeTmr.Reset(w.c.opts.closeTimeout)
-		}
+		w.c.closeFrameTakenLocked()
 		w.wctrl = append(w.wctrl, w.closeFrame)
 		return true
 	}

@@ -150,6 +150,7 @@ func (c *WebsocketConnection) startClosingLocked(code CloseCode, reason string) 
 	c.setStateLocked(StateClosing)
 	c.sigs.emit(event{kind: sigClosing})
 	c.wr.queueCloseLocked(code, reason)
+	c.sigs.stopPausing()
 	c.ka.stopLocked()
 	c.closeTmr = time.AfterFunc(c.opts.closeTimeout, c.closeTimedOut)
 }
@@ -345,7 +346,7 @@ func (c *WebsocketConnection) terminate(err error) {
 	}
 	c.setStateLocked(StateClosed)
 	c.sigs.emit(event{kind: sigClosed})
-	c.sigs.stopWaiting()
+	c.sigs.stopPausing()
 	c.mu.Unlock()
 	c.stream.Close()
 }

@@ -20,6 +20,7 @@ type keepalive struct {
 	tick        *time.Timer
 	pongTimer   *time.Timer
 	outstanding bool   // a ping was queued and nothing has arrived since it was written
+	paused      bool   // reading is paused for slow receivers: no pong deadline runs
 	framesAtPng uint64 // frames received when the ping went to the stream
 
 	payload   []byte    // of every keepalive ping
@@ -56,6 +57,33 @@ func (k *keepalive) stopLocked() {
 	k.outstanding = false
 }
 
+// pauseLocked stops the pong deadline while reading is paused for slow
+// receivers: nothing can arrive then, however alive the peer is. c.mu is
+// held.
+func (k *keepalive) pauseLocked() {
+	k.paused = true
+	if k.pongTimer != nil {
+		k.pongTimer.Stop()
+	}
+}
+
+// resumeLocked gives a ping still waiting for its answer a whole pong
+// timeout again once reading resumes. c.mu is held.
+func (k *keepalive) resumeLocked(c *WebsocketConnection) {
+	k.paused = false
+	if k.waiting.Load() && k.pongTimeout > 0 && c.state == StateOpen {
+		k.startPongTimerLocked(c)
+	}
+}
+
+func (k *keepalive) startPongTimerLocked(c *WebsocketConnection) {
+	if k.pongTimer == nil {
+		k.pongTimer = time.AfterFunc(k.pongTimeout, c.pongTimedOut)
+	} else {
+		k.pongTimer.Reset(k.pongTimeout)
+	}
+}
+
 // keepaliveTick queues a ping, ahead of any queued data, unless the last
 // one is still unanswered.
 func (c *WebsocketConnection) keepaliveTick() {
@@ -83,14 +111,10 @@ func (k *keepalive) pingSendingLocked() {
 // written, unless an answer already came. c.mu is held.
 func (k *keepalive) pingWrittenLocked(c *WebsocketConnection) {
 	k.writtenAt, k.rttWait = time.Now(), true
-	if c.state != StateOpen || !k.waiting.Load() || k.pongTimeout <= 0 {
+	if c.state != StateOpen || !k.waiting.Load() || k.pongTimeout <= 0 || k.paused {
 		return
 	}
-	if k.pongTimer == nil {
-		k.pongTimer = time.AfterFunc(k.pongTimeout, c.pongTimedOut)
-	} else {
-		k.pongTimer.Reset(k.pongTimeout)
-	}
+	k.startPongTimerLocked(c)
 }
 
 // frameReceived notes proof of life. It costs one atomic add per frame
@@ -114,7 +138,7 @@ func (c *WebsocketConnection) frameReceived() {
 func (c *WebsocketConnection) pongTimedOut() {
 	c.mu.Lock()
 	k := &c.ka
-	dead := k.waiting.Load() && k.frames.Load() == k.framesAtPng && c.state != StateClosed
+	dead := k.waiting.Load() && k.frames.Load() == k.framesAtPng && !k.paused && c.state != StateClosed
 	c.mu.Unlock()
 	if dead {
 		c.terminate(ErrPongTimeout)

@@ -42,6 +42,7 @@ type options struct {
 	maskKey            func() [4]byte
 	logger             *slog.Logger
 	request            *http.Request
+	receiveBuffer      int64
 }
 
 func defaultOptions() options {
@@ -51,6 +52,7 @@ func defaultOptions() options {
 		closeTimeout:       DefaultCloseTimeout,
 		maxQueued:          DefaultMaxQueuedBytes,
 		fragmentSize:       DefaultFragmentSize,
+		receiveBuffer:      defaultReceiveBuffer,
 	}
 }
 
@@ -107,6 +109,24 @@ func WithCloseTimeout(d time.Duration) Option {
 // DefaultMaxQueuedBytes.
 func WithMaxQueuedBytes(n int64) Option {
 	return func(o *options) { o.maxQueued = max(n, 0) }
+}
+
+// defaultReceiveBuffer is the default of WithReceiveBufferSize.
+const defaultReceiveBuffer = 1 << 20
+
+// WithReceiveBufferSize bounds the bytes of incoming messages that wait for
+// slow receivers: handlers still busy with earlier events, or a pull API
+// that has not taken them yet. Past the bound the connection stops reading
+// until they catch up, so the transport slows the peer down (a single
+// message larger than the bound still fits when nothing waits). The
+// default is 1 MiB; n < 1 selects it.
+func WithReceiveBufferSize(n int64) Option {
+	return func(o *options) {
+		if n < 1 {
+			n = defaultReceiveBuffer
+		}
+		o.receiveBuffer = n
+	}
 }
 
 // WithFragmentSize sets the largest payload of one outgoing frame (at least

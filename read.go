@@ -59,10 +59,15 @@ func (r *reader) init(c *WebsocketConnection) {
 // run is the reader goroutine.
 func (r *reader) run() {
 	err := r.loop()
+	if err == errHandedOff {
+		return // this goroutine ran handlers; another one reads now
+	}
 	r.release()
 	r.msg = nil
 	r.putScratch()
+	r.c.sigs.readerBusy()
 	r.c.readEnded(err, r.failed)
+	r.c.sigs.frameDone(true)
 }
 
 // putScratch gives the space of a fragmented message back to the pool.
@@ -265,16 +270,16 @@ func (r *reader) loop() error {
 			c.traceFrame("received", &h)
 		}
 		if r.failed {
-			if err := r.drainFrame(&h); err != nil {
-				return err
-			}
-			continue
+			err = r.drainFrame(&h)
+		} else {
+			err = r.frame(&h)
 		}
-		err = r.frame(&h)
 		if perr, ok := err.(*ProtocolError); ok {
 			// Skip what is left of the frame that failed the
 			// connection, then wait for the peer's close frame.
+			c.sigs.readerBusy()
 			r.fail(perr)
+			c.sigs.readerIdle()
 			err = r.skip(r.left)
 			if err == nil && h.Opcode == frame.OpClose {
 				// An invalid close frame is still the peer's last
@@ -283,6 +288,9 @@ func (r *reader) loop() error {
 			}
 		}
 		if err != nil {
+			return err
+		}
+		if err := c.sigs.frameDone(false); err != nil {
 			return err
 		}
 	}
@@ -314,6 +322,7 @@ func (r *reader) drainFrame(h *frame.Header) error {
 		if err := r.payload(p, h, false); err != nil {
 			return err
 		}
+		r.c.sigs.readerBusy()
 		return r.c.closeReceived(p, true)
 	}
 	return r.skip(h.Length)
@@ -366,6 +375,7 @@ func (r *reader) control(h *frame.Header) error {
 		return err
 	}
 	c := r.c
+	c.sigs.readerBusy()
 	switch h.Opcode {
 	case frame.OpPing:
 		c.mu.Lock()
@@ -455,14 +465,14 @@ func (r *reader) data(h *frame.Header) error {
 	}
 	if single {
 		r.msgOp = 0
-		c.sigs.deliverData(event{kind: sigMessage, typ: typ, data: piece})
+		c.sigs.pushData(event{kind: sigMessage, typ: typ, data: piece})
 		return nil
 	}
 	if r.parts {
 		if r.whole {
 			piece = append([]byte(nil), piece...) // the scratch space is reused
 		}
-		c.sigs.deliverData(event{kind: sigFragment, typ: typ, data: piece, first: first, fin: h.Fin})
+		c.sigs.pushData(event{kind: sigFragment, typ: typ, data: piece, first: first, fin: h.Fin})
 	}
 	if !h.Fin {
 		return nil
@@ -488,7 +498,7 @@ func (r *reader) data(h *frame.Header) error {
 		msg = append([]byte(nil), msg...)
 		r.putScratch()
 	}
-	c.sigs.deliverData(event{kind: sigMessage, typ: typ, data: msg, partsSent: r.parts})
+	c.sigs.pushData(event{kind: sigMessage, typ: typ, data: msg, partsSent: r.parts})
 	return nil
 }
 

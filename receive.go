@@ -14,9 +14,9 @@ import (
 // NextReader) is the blocking, wsocket- and MicroPie-style way to read a
 // connection, beside the signals. Every incoming message goes to every
 // receiver: each message handler and subscription, each fragment handler,
-// and the pull API once it has been used. A message that nobody takes
-// holds up reading (see the package documentation), so a program that
-// uses the pull API must keep calling it.
+// and the pull API once it has been used. Messages that wait for the pull
+// API count in the receive buffer: once it is full, reading pauses until
+// the program receives again.
 
 // ErrUnexpectedType is returned by ReceiveText for a binary message and by
 // ReceiveBinary for a text message. The message stays for the next receive.
@@ -29,16 +29,14 @@ type pullItem struct {
 	first, fin bool
 }
 
-// pullQueue hands frames from the dispatcher to the pull API, one at a
-// time: the dispatcher waits while an item is pending, which pauses
-// reading until the program receives.
+// pullQueue hands frames from the dispatcher to the pull API. It never
+// makes the dispatcher wait: what it holds counts in the receive buffer,
+// whose bound pauses reading until the program receives.
 type pullQueue struct {
 	mu     sync.Mutex
-	space  sync.Cond
 	active atomic.Bool // the pull API has been used
-	item   pullItem
-	full   bool
-	ended  bool          // the connection terminated: push no longer waits
+	items  []pullItem
+	head   int
 	closed bool          // the closed event was delivered: nothing more comes
 	ready  chan struct{} // a token when an item or the close is there
 
@@ -48,7 +46,6 @@ type pullQueue struct {
 }
 
 func (q *pullQueue) init() {
-	q.space.L = &q.mu
 	q.ready = make(chan struct{}, 1)
 }
 
@@ -59,40 +56,23 @@ func (q *pullQueue) signal() {
 	}
 }
 
-// push hands an item to the pull API, waiting while the previous one has
-// not been taken. It does nothing while the pull API is unused.
-func (q *pullQueue) push(typ DataType, data []byte, first, fin bool) {
+// push hands an item to the pull API and reports whether it took it: not
+// while the pull API is unused.
+func (q *pullQueue) push(it pullItem) bool {
 	if !q.active.Load() {
-		return // the common case without the pull API: no lock
+		return false // the common case without the pull API: no lock
 	}
 	q.mu.Lock()
-	for q.full && !q.ended {
-		q.space.Wait()
-	}
-	if q.full {
-		// Terminated with an item still pending: nothing reads the
-		// stream any more, so what remains is at most a frame or two.
-		q.mu.Unlock()
-		return
-	}
-	q.item, q.full = pullItem{typ, data, first, fin}, true
+	q.items = append(q.items, it)
 	q.mu.Unlock()
 	q.signal()
-}
-
-// end stops push from waiting: the connection terminated.
-func (q *pullQueue) end() {
-	q.mu.Lock()
-	q.ended = true
-	q.space.Broadcast()
-	q.mu.Unlock()
+	return true
 }
 
 // close marks the end of the items: the closed event was delivered.
 func (q *pullQueue) close() {
 	q.mu.Lock()
-	q.closed, q.ended = true, true
-	q.space.Broadcast()
+	q.closed = true
 	q.mu.Unlock()
 	q.signal()
 }
@@ -104,13 +84,19 @@ func (c *WebsocketConnection) next(ctx context.Context, peek bool) (pullItem, er
 	q := &c.sigs.pull
 	for {
 		q.mu.Lock()
-		if q.full {
-			it := q.item
+		if q.head < len(q.items) {
+			it := q.items[q.head]
 			if !peek {
-				q.item, q.full = pullItem{}, false
-				q.space.Signal()
+				q.items[q.head] = pullItem{}
+				q.head++
+				if q.head == len(q.items) {
+					q.items, q.head = q.items[:0], 0
+				}
 			}
 			q.mu.Unlock()
+			if !peek {
+				c.sigs.taken(int64(len(it.data)))
+			}
 			return it, nil
 		}
 		closed := q.closed
@@ -132,7 +118,10 @@ func (c *WebsocketConnection) next(ctx context.Context, peek bool) (pullItem, er
 func (c *WebsocketConnection) startPull(ctx context.Context) (release func(), err error) {
 	q := &c.sigs.pull
 	if q.active.CompareAndSwap(false, true) {
-		c.sigs.connected(false, true)
+		c.sigs.hmu.Lock()
+		c.sigs.updateReceivers()
+		c.sigs.hmu.Unlock()
+		c.sigs.connected(true)
 	}
 	q.consumer.Lock()
 	for q.inMsg {

@@ -1,6 +1,7 @@
 package wsconn
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -95,6 +96,8 @@ type event struct {
 	first, fin, partsSent bool
 	// late is a closed handler connected after the closed event.
 	late func()
+	// size is what a message or fragment counts in the receive buffer.
+	size int64
 }
 
 type handler[F any] struct {
@@ -138,15 +141,12 @@ func (l *handlerList[F]) remove(id HandlerID) bool {
 }
 
 // signals runs a connection's handlers and subscriptions, one event at a
-// time, in order. Events go through a queue drained by one goroutine at a
-// time: the reader itself for messages when nothing else is draining (so
-// that a busy handler pauses reading), a short-lived goroutine otherwise,
-// or the user's MainContext.
+// time, in order (see deliver.go for who runs them, and when).
 type signals struct {
 	c       *WebsocketConnection
 	drainFn func()
 
-	hmu      sync.Mutex // guards nextID, the lists' writers, subs and ps
+	hmu      sync.Mutex // guards nextID, the lists' writers, subs and psClosed
 	nextID   HandlerID
 	message  handlerList[func(DataType, []byte)]
 	closing  handlerList[func()]
@@ -156,187 +156,75 @@ type signals struct {
 	ping     handlerList[func([]byte)]
 	notify   handlerList[func(string)]
 	fragment handlerList[func(DataType, []byte, bool)]
-	ps       atomic.Pointer[pubsub.PubSub[Signal, Event]]
-	subs     map[<-chan Event]chan Event
+	subs     map[<-chan Event]subscription
 	psClosed bool // the closed event was delivered
 
-	qmu       sync.Mutex
-	cond      sync.Cond
-	queue     []event
-	qhead     int
-	running   bool   // a drain is running or scheduled
-	enqueued  uint64 // events queued so far
-	delivered uint64 // events delivered so far
-	waiting   int    // readers waiting for delivery
-	noWait    bool   // the connection closed: do not wait for delivery
-	started   bool   // a handler or subscription is connected: events flow
-	holds     int    // Hold calls running: nothing is delivered
+	// psMu serializes publishing with the shutdown of ps, whose goroutine
+	// exists only while a subscription does.
+	psMu    sync.Mutex
+	ps      atomic.Pointer[pubsub.PubSub[Signal, Event]]
+	msgSubs atomic.Int32 // subscriptions that include SignalMessage
 
-	// What receives data: message handlers or subscriptions (whole
+	deliverQueue
+
+	// What receives data now: message handlers or subscriptions (whole
 	// messages), fragment handlers or the pull API (frames).
 	wantMessages  atomic.Bool
 	wantFragments atomic.Bool
 
+	dropped atomic.Uint64 // messages that went to no receiver
+
 	pull pullQueue
+}
+
+// subscription is a channel of Subscribe, writable, and whether it takes
+// messages.
+type subscription struct {
+	ch       chan Event
+	messages bool
 }
 
 func (s *signals) init(c *WebsocketConnection) {
 	s.c = c
 	s.drainFn = s.drain
-	s.cond.L = &s.qmu
+	s.room.L = &s.qmu
 	s.pull.init()
 }
 
-// emit queues an event. It never runs handlers itself, so it may be called
-// with c.mu held (c.mu comes before qmu).
-func (s *signals) emit(ev event) {
-	s.qmu.Lock()
-	s.queue = append(s.queue, ev)
-	s.enqueued++
-	start := s.startLocked()
-	s.qmu.Unlock()
-	if start {
-		s.schedule()
-	}
-}
-
-// startLocked reports whether a drain must be scheduled for the queued
-// events, and marks it running. Nothing is delivered before the first
-// handler or subscription is connected, and no message before the first
-// message receiver, so that events that come before the user has connected
-// handlers are not lost. qmu is held.
-func (s *signals) startLocked() bool {
-	if s.running || !s.started || s.holds > 0 || s.qhead == len(s.queue) {
-		return false
-	}
-	if s.heldLocked(&s.queue[s.qhead]) {
-		return false
-	}
-	s.running = true
-	return true
-}
-
-// heldLocked reports whether ev must wait for a receiver. qmu is held.
-func (s *signals) heldLocked(ev *event) bool {
-	switch ev.kind {
-	case sigMessage:
-		return !s.wantMessages.Load() && !s.wantFragments.Load()
-	case sigFragment:
-		return !s.wantFragments.Load()
-	}
-	return false
-}
-
-// connected notes a new handler or subscription and starts delivering
-// what was held for it.
-func (s *signals) connected(messages, fragments bool) {
-	s.qmu.Lock()
-	s.started = true
-	if messages {
-		s.wantMessages.Store(true)
-	}
-	if fragments {
-		s.wantFragments.Store(true)
-	}
-	start := s.startLocked()
-	s.qmu.Unlock()
-	if start {
-		s.schedule()
-	}
-}
-
-func (s *signals) schedule() {
-	if mc := s.c.opts.mainContext; mc != nil {
-		mc.Invoke(s.drainFn)
-		return
-	}
-	go s.drainFn()
-}
-
-// deliverData queues a message or fragment from the reader and returns once
-// it has been delivered, draining the queue on the reader itself when it
-// can.
-func (s *signals) deliverData(ev event) {
-	s.qmu.Lock()
-	s.queue = append(s.queue, ev)
-	s.enqueued++
-	seq := s.enqueued
-	if s.startLocked() {
-		if s.c.opts.mainContext == nil {
-			s.qmu.Unlock()
-			s.drain()
-			return
-		}
-		s.qmu.Unlock()
-		s.schedule()
-		s.qmu.Lock()
-	}
-	s.waiting++
-	for s.delivered < seq && !s.noWait {
-		s.cond.Wait()
-	}
-	s.waiting--
-	s.qmu.Unlock()
-}
-
-// stopWaiting releases a reader waiting for delivery: the connection has
-// closed, and its MainContext may have stopped running.
-func (s *signals) stopWaiting() {
-	s.pull.end()
-	s.qmu.Lock()
-	s.noWait = true
-	s.cond.Broadcast()
-	s.qmu.Unlock()
-}
-
-// drain delivers queued events until the queue is empty.
-func (s *signals) drain() {
-	s.qmu.Lock()
-	for s.qhead < len(s.queue) {
-		if s.holds > 0 || s.heldLocked(&s.queue[s.qhead]) {
-			break // held until a receiver is connected, or by Hold
-		}
-		ev := s.queue[s.qhead]
-		s.queue[s.qhead] = event{}
-		s.qhead++
-		s.qmu.Unlock()
-		s.deliver(&ev)
-		s.qmu.Lock()
-		s.delivered++
-		if s.waiting > 0 {
-			s.cond.Broadcast()
-		}
-	}
-	if s.qhead == len(s.queue) {
-		s.queue = s.queue[:0]
-		s.qhead = 0
-	}
-	s.running = false
-	s.qmu.Unlock()
+// updateReceivers recomputes what receives data, after a change of
+// handlers, subscriptions or the pull API.
+func (s *signals) updateReceivers() {
+	s.wantMessages.Store(len(s.message.load()) > 0 || s.msgSubs.Load() > 0)
+	s.wantFragments.Store(len(s.fragment.load()) > 0 || s.pull.active.Load())
 }
 
 // deliver runs the handlers of one event, then publishes it to the
-// subscriptions.
-func (s *signals) deliver(ev *event) {
+// subscriptions. It reports whether a message went to the pull API, which
+// then owns its share of the receive buffer.
+func (s *signals) deliver(ev *event) (pulled bool) {
 	switch ev.kind {
 	case sigMessage:
-		for _, h := range s.message.load() {
+		msgs, frags := s.message.load(), s.fragment.load()
+		if !ev.partsSent && len(msgs) == 0 && len(frags) == 0 && !s.pull.active.Load() && s.msgSubs.Load() == 0 {
+			s.drop(ev, "no receiver")
+			return false
+		}
+		for _, h := range msgs {
 			h.fn(ev.typ, ev.data)
 		}
 		if !ev.partsSent {
 			// The frames were not delivered one by one: the whole
 			// message is the one fragment of the fragment receivers.
-			for _, h := range s.fragment.load() {
+			for _, h := range frags {
 				h.fn(ev.typ, ev.data, true)
 			}
-			s.pull.push(ev.typ, ev.data, true, true)
+			pulled = s.pull.push(pullItem{ev.typ, ev.data, true, true})
 		}
 	case sigFragment:
 		for _, h := range s.fragment.load() {
 			h.fn(ev.typ, ev.data, ev.fin)
 		}
-		s.pull.push(ev.typ, ev.data, ev.first, ev.fin)
-		return // not a signal of its own for subscriptions
+		return s.pull.push(pullItem{ev.typ, ev.data, ev.first, ev.fin}) // not a signal for subscriptions
 	case sigPing:
 		for _, h := range s.ping.load() {
 			h.fn(ev.data)
@@ -348,7 +236,7 @@ func (s *signals) deliver(ev *event) {
 	case sigClosed:
 		if ev.late != nil {
 			ev.late()
-			return
+			return false
 		}
 		// Handlers connected from now on are called by connect itself:
 		// each closed handler runs exactly once.
@@ -356,6 +244,7 @@ func (s *signals) deliver(ev *event) {
 		s.psClosed = true
 		list := s.closed.load()
 		s.hmu.Unlock()
+		s.dropHeld()
 		for _, h := range list {
 			h.fn()
 		}
@@ -372,16 +261,38 @@ func (s *signals) deliver(ev *event) {
 			h.fn(ev.prop)
 		}
 	}
-	if ps := s.ps.Load(); ps != nil {
-		ps.Pub(Event{Signal: signalOf[ev.kind], Type: ev.typ, Data: ev.data, Err: ev.err, Property: ev.prop, State: ev.st}, signalOf[ev.kind])
-	}
+	s.publish(ev)
 	if ev.kind == sigClosed {
 		s.pull.close()
-		s.hmu.Lock()
-		if ps := s.ps.Load(); ps != nil {
+	}
+	return pulled
+}
+
+// publish sends an event to the subscriptions, and ends them after closed.
+func (s *signals) publish(ev *event) {
+	if s.ps.Load() == nil {
+		return
+	}
+	s.psMu.Lock()
+	defer s.psMu.Unlock()
+	if ps := s.ps.Load(); ps != nil {
+		ps.Pub(Event{Signal: signalOf[ev.kind], Type: ev.typ, Data: ev.data, Err: ev.err, Property: ev.prop, State: ev.st}, signalOf[ev.kind])
+		if ev.kind == sigClosed {
 			ps.Shutdown()
+			s.ps.Store(nil)
 		}
-		s.hmu.Unlock()
+	}
+}
+
+// dropHeld drops the messages still held for a message receiver when the
+// connection has closed without one.
+func (s *signals) dropHeld() {
+	s.qmu.Lock()
+	held := s.q.held
+	s.q.held, s.q.heldSize = nil, 0
+	s.qmu.Unlock()
+	for i := range held {
+		s.drop(&held[i], "the connection closed before a receiver came")
 	}
 }
 
@@ -397,7 +308,12 @@ func (s *signals) newID() HandlerID {
 	return s.nextID
 }
 
-func connect[F any](s *signals, l *handlerList[F], fn F) HandlerID {
+// connect adds a handler to l. It panics if the handler is nil, so that
+// the mistake shows at the call that made it, not when an event comes.
+func connect[F any](s *signals, method string, l *handlerList[F], fn F, isNil bool) HandlerID {
+	if isNil {
+		panic("wsconn: " + method + ": nil handler")
+	}
 	s.hmu.Lock()
 	id := s.newID()
 	l.add(id, fn)
@@ -406,45 +322,22 @@ func connect[F any](s *signals, l *handlerList[F], fn F) HandlerID {
 		// it once, in order with the other events.
 		s.emit(event{kind: sigClosed, late: f})
 	}
+	s.updateReceivers()
 	s.hmu.Unlock()
-	s.connected(any(l) == any(&s.message), any(l) == any(&s.fragment))
+	s.connected(any(l) == any(&s.message) || any(l) == any(&s.fragment))
 	return id
-}
-
-// Hold runs fn with the delivery of events paused, so that the handlers
-// and subscriptions connected in fn all see the same events, from the
-// first one on. Without it, events start to flow as soon as the first
-// handler is connected, and a second handler connected a moment later can
-// miss an early closing or error (not a message: messages wait for their
-// receivers, and a late closed handler still runs once). fn should only
-// connect handlers: reading waits while it runs.
-func (c *WebsocketConnection) Hold(fn func()) {
-	s := &c.sigs
-	s.qmu.Lock()
-	s.holds++
-	s.qmu.Unlock()
-	defer func() {
-		s.qmu.Lock()
-		s.holds--
-		start := s.startLocked()
-		s.qmu.Unlock()
-		if start {
-			s.schedule()
-		}
-	}()
-	fn()
 }
 
 // OnMessage connects a handler for incoming data messages. data belongs to
 // the receivers of the message: keep it if you like, but do not modify it
 // when other handlers or subscriptions see it too.
 func (c *WebsocketConnection) OnMessage(fn func(typ DataType, data []byte)) HandlerID {
-	return connect(&c.sigs, &c.sigs.message, fn)
+	return connect(&c.sigs, "OnMessage", &c.sigs.message, fn, fn == nil)
 }
 
 // OnClosing connects a handler for the start of the closing handshake.
 func (c *WebsocketConnection) OnClosing(fn func()) HandlerID {
-	return connect(&c.sigs, &c.sigs.closing, fn)
+	return connect(&c.sigs, "OnClosing", &c.sigs.closing, fn, fn == nil)
 }
 
 // OnClosed connects a handler for the end of the connection. It is the last
@@ -452,25 +345,25 @@ func (c *WebsocketConnection) OnClosing(fn func()) HandlerID {
 // connection closed is called once all the same, so that code waiting for
 // the close never waits forever.
 func (c *WebsocketConnection) OnClosed(fn func()) HandlerID {
-	return connect(&c.sigs, &c.sigs.closed, fn)
+	return connect(&c.sigs, "OnClosed", &c.sigs.closed, fn, fn == nil)
 }
 
 // OnError connects a handler for errors: protocol violations by the peer
 // (*ProtocolError), ErrPongTimeout, ErrCloseTimeout, ErrNotSent, and the
 // stream's own errors wrapped with ErrAbnormalClosure.
 func (c *WebsocketConnection) OnError(fn func(err error)) HandlerID {
-	return connect(&c.sigs, &c.sigs.errs, fn)
+	return connect(&c.sigs, "OnError", &c.sigs.errs, fn, fn == nil)
 }
 
 // OnPong connects a handler for pong frames, with their payload.
 func (c *WebsocketConnection) OnPong(fn func(payload []byte)) HandlerID {
-	return connect(&c.sigs, &c.sigs.pong, fn)
+	return connect(&c.sigs, "OnPong", &c.sigs.pong, fn, fn == nil)
 }
 
 // OnPing connects a handler for the peer's pings, with their payload. The
 // connection answers every ping with a pong itself.
 func (c *WebsocketConnection) OnPing(fn func(payload []byte)) HandlerID {
-	return connect(&c.sigs, &c.sigs.ping, fn)
+	return connect(&c.sigs, "OnPing", &c.sigs.ping, fn, fn == nil)
 }
 
 // OnFragment connects a handler that sees incoming messages frame by frame,
@@ -481,13 +374,13 @@ func (c *WebsocketConnection) OnPing(fn func(payload []byte)) HandlerID {
 // reassembled: a large message never has to fit in memory, though the size
 // limits still apply to it whole.
 func (c *WebsocketConnection) OnFragment(fn func(typ DataType, data []byte, fin bool)) HandlerID {
-	return connect(&c.sigs, &c.sigs.fragment, fn)
+	return connect(&c.sigs, "OnFragment", &c.sigs.fragment, fn, fn == nil)
 }
 
 // OnNotify connects a handler for property changes; property is one of the
 // Property constants, such as PropertyState.
 func (c *WebsocketConnection) OnNotify(fn func(property string)) HandlerID {
-	return connect(&c.sigs, &c.sigs.notify, fn)
+	return connect(&c.sigs, "OnNotify", &c.sigs.notify, fn, fn == nil)
 }
 
 // Disconnect removes a handler connected with one of the On methods. A
@@ -499,19 +392,20 @@ func (c *WebsocketConnection) Disconnect(id HandlerID) {
 	_ = s.message.remove(id) || s.closing.remove(id) || s.closed.remove(id) ||
 		s.errs.remove(id) || s.pong.remove(id) || s.notify.remove(id) ||
 		s.ping.remove(id) || s.fragment.remove(id)
+	s.updateReceivers()
 }
 
 // Subscribe returns a channel that receives the events of the given
 // signals (all of them if none is given), in order, after the typed
 // handlers of each event have run. The channel is closed after the closed
 // event, or by Unsubscribe. A subscription that is not read holds up every
-// handler and, through them, reading from the peer: read it until it is
-// closed, or Unsubscribe.
+// handler and, through them, reading from the peer once the receive buffer
+// is full: read it until it is closed, or Unsubscribe.
 func (c *WebsocketConnection) Subscribe(signals ...Signal) <-chan Event {
 	s := &c.sigs
 	s.hmu.Lock()
-	defer s.hmu.Unlock()
 	if s.psClosed {
+		s.hmu.Unlock()
 		ch := make(chan Event)
 		close(ch)
 		return ch
@@ -521,18 +415,20 @@ func (c *WebsocketConnection) Subscribe(signals ...Signal) <-chan Event {
 		// The pubsub goroutine exists only while someone subscribes.
 		ps = pubsub.New[Signal, Event](subscriptionBuffer)
 		s.ps.Store(ps)
-		s.subs = make(map[<-chan Event]chan Event)
+		s.subs = make(map[<-chan Event]subscription)
 	}
 	if len(signals) == 0 {
 		signals = allSignals
 	}
 	ch := ps.Sub(signals...)
-	s.subs[ch] = ch
-	messages := false
-	for _, sig := range signals {
-		messages = messages || sig == SignalMessage
+	sub := subscription{ch: ch, messages: slices.Contains(signals, SignalMessage)}
+	s.subs[ch] = sub
+	if sub.messages {
+		s.msgSubs.Add(1)
 	}
-	defer s.connected(messages, false)
+	s.updateReceivers()
+	s.hmu.Unlock()
+	s.connected(sub.messages)
 	return ch
 }
 
@@ -542,16 +438,28 @@ func (c *WebsocketConnection) Unsubscribe(ch <-chan Event) {
 	s := &c.sigs
 	s.hmu.Lock()
 	defer s.hmu.Unlock()
-	full, ok := s.subs[ch]
+	sub, ok := s.subs[ch]
 	if !ok || s.psClosed {
 		return
 	}
 	delete(s.subs, ch)
+	if sub.messages {
+		s.msgSubs.Add(-1)
+	}
+	s.updateReceivers()
 	// Keep the channel drained until pubsub closes it, so that a publish
 	// blocked on it cannot hold up the unsubscription.
 	go func() {
-		for range full {
+		for range sub.ch {
 		}
 	}()
-	s.ps.Load().Unsub(full)
+	ps := s.ps.Load()
+	ps.Unsub(sub.ch)
+	if len(s.subs) == 0 {
+		// The last one: the pubsub goroutine ends, once no publish runs.
+		s.psMu.Lock()
+		ps.Shutdown()
+		s.ps.Store(nil)
+		s.psMu.Unlock()
+	}
 }

@@ -167,12 +167,14 @@ func TestLoopIterate(t *testing.T) {
 }
 
 // TestSlowConsumerPausesReading checks the back-pressure contract: while a
-// message handler is busy, the connection does not read, so the peer's
-// writes stop once the transport's buffers are full; memory stays bounded.
+// message handler is busy, the connection reads on until the receive
+// buffer is full, then stops, so the peer's writes stop once the
+// transport's buffers are full too; memory stays bounded.
 func TestSlowConsumerPausesReading(t *testing.T) {
 	const pipeBuf = 16 << 10
+	const bound = 32 << 10
 	a, b := pipeSized(pipeBuf)
-	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil)
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, WithReceiveBufferSize(bound))
 	release := make(chan struct{})
 	var handled atomic.Int32
 	server.OnMessage(func(DataType, []byte) {
@@ -181,7 +183,11 @@ func TestSlowConsumerPausesReading(t *testing.T) {
 	})
 	closed := make(chan struct{})
 	server.OnClosed(func() { close(closed) })
+	released := false
 	defer func() {
+		if !released {
+			close(release)
+		}
 		server.Abort()
 		<-closed
 	}()
@@ -197,13 +203,16 @@ func TestSlowConsumerPausesReading(t *testing.T) {
 		written++
 	}
 	require.ErrorIs(t, err, os.ErrDeadlineExceeded, "the peer's writes must block")
-	// What was accepted fits the pipe, the read buffer and one message.
-	assert.LessOrEqual(t, written*len(msg), pipeBuf+readBufSize+2*len(msg))
+	// What was accepted fits the pipe, the read buffer, the receive
+	// buffer and a message or two.
+	assert.LessOrEqual(t, written*len(msg), pipeBuf+readBufSize+bound+2*len(msg))
+	assert.GreaterOrEqual(t, written*len(msg), bound, "the receive buffer filled first")
 	require.Eventually(t, func() bool { return handled.Load() >= 1 }, waitTimeout, time.Millisecond)
 	assert.Equal(t, int32(1), handled.Load(), "one message at a time")
 
 	a.SetWriteDeadline(time.Time{})
 	close(release)
+	released = true
 	assert.Eventually(t, func() bool { return int(handled.Load()) >= written }, waitTimeout, time.Millisecond)
 	a.Close()
 }
@@ -252,14 +261,9 @@ func TestEventsWaitForHandlers(t *testing.T) {
 	cr := record(client)
 	require.NoError(t, client.SendText("early"))
 	require.NoError(t, client.Close(CloseNormal, "early close"))
-	// The server holds the message, and reading with it, until it has a
-	// message handler: the close frame behind it waits too.
-	require.Eventually(t, func() bool {
-		server.sigs.qmu.Lock()
-		defer server.sigs.qmu.Unlock()
-		return server.sigs.enqueued == 1
-	}, waitTimeout, time.Millisecond)
-	assert.Equal(t, StateOpen, server.State())
+	// The server holds the message for its first receiver, but reads on:
+	// the closing handshake completes without any handler.
+	require.Eventually(t, func() bool { return server.State() == StateClosed }, waitTimeout, time.Millisecond)
 
 	sr := record(server)
 	assert.Equal(t, "early", string(sr.message(t).data))
@@ -327,11 +331,7 @@ func TestHoldPausesDelivery(t *testing.T) {
 		// Nothing is delivered while Hold runs, even after the first
 		// handler: wait for the client to have sent its close, then
 		// connect the others.
-		require.Eventually(t, func() bool {
-			server.sigs.qmu.Lock()
-			defer server.sigs.qmu.Unlock()
-			return server.sigs.enqueued >= 1
-		}, waitTimeout, time.Millisecond)
+		require.Eventually(t, func() bool { return server.State() == StateClosed }, waitTimeout, time.Millisecond)
 		assert.Empty(t, got)
 		server.OnClosing(func() { got <- "closing" })
 		server.OnClosed(func() { got <- "closed" })

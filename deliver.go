@@ -1,0 +1,340 @@
+package wsconn
+
+import (
+	"errors"
+	"sync"
+	"time"
+)
+
+// This file holds how a connection delivers what happens to its handlers,
+// subscriptions and pull API: one queue of events, drained by one goroutine
+// at a time, in order.
+//
+// The reader never waits for a consumer, except for room: it reads frames,
+// answers pings, counts pongs and handles close frames at once, and queues
+// the events. Up to the receive buffer (WithReceiveBufferSize) of message
+// data may wait for slow receivers; past it the reader pauses, so the
+// transport slows the peer down, and the keepalive pong deadline pauses
+// with it. Once the connection is closing, the reader never pauses: data
+// past the buffer is dropped so that the peer's close frame is reached.
+//
+// Who drains the queue: with a MainContext, a function given to its Invoke.
+// Without one, the reader itself, at the end of a frame, when nobody else
+// is draining: no goroutine is started per message. If its handlers run
+// longer than handoffDelay, a timer starts a new reader goroutine, so that
+// control frames are still read; the old one finishes the queue as the
+// dispatcher and ends. Events that come from elsewhere (Close, timers, the
+// writer) while nobody drains start a goroutine that drains and ends.
+
+// handoffDelay is how long handlers may run on the reader before another
+// goroutine takes over reading.
+const handoffDelay = 10 * time.Millisecond
+
+// errHandedOff ends a reader goroutine whose reading another goroutine took
+// over while it ran handlers.
+var errHandedOff = errors.New("wsconn: reading handed off")
+
+// queue is the delivery state of a connection. Guarded by signals.qmu.
+type queue struct {
+	events   []event
+	head     int
+	held     []event // messages that came before the first message receiver
+	heldSize int64
+	buffered int64 // message bytes queued or waiting in the pull API
+
+	dispatching bool // a drain runs or is scheduled
+	onReader    bool // the reader is handling a frame: it drains at its end
+	inline      bool // the reader runs handlers itself
+	handedOff   bool // ... and another goroutine has taken over reading
+	waiting     bool // the reader waits for room
+	noPause     bool // closing or closed: the reader never waits for room
+	started     bool // a handler, subscription or receive came: events flow
+	receivers   bool // a message receiver came: messages are no longer held
+	holds       int  // Hold calls running: nothing is delivered
+}
+
+// deliverableLocked reports whether queued events can be delivered now.
+// qmu is held.
+func (s *signals) deliverableLocked() bool {
+	q := &s.q
+	return q.head < len(q.events) && q.started && q.holds == 0
+}
+
+// claimLocked makes the caller the one who drains the queue, if there is
+// something to deliver and nobody else drains it. qmu is held.
+func (s *signals) claimLocked() bool {
+	if s.q.dispatching || !s.deliverableLocked() {
+		return false
+	}
+	s.q.dispatching = true
+	return true
+}
+
+// emit queues an event. It never runs handlers itself, so it may be called
+// with c.mu held (c.mu comes before qmu).
+func (s *signals) emit(ev event) {
+	s.qmu.Lock()
+	s.q.events = append(s.q.events, ev)
+	start := !s.q.onReader && s.claimLocked()
+	s.qmu.Unlock()
+	if start {
+		s.schedule()
+	}
+}
+
+// schedule runs a drain on the MainContext, or on a goroutine of its own.
+func (s *signals) schedule() {
+	if mc := s.c.opts.mainContext; mc != nil {
+		mc.Invoke(s.drainFn)
+		return
+	}
+	go s.drainFn()
+}
+
+// readerBusy tells that the reader is handling a frame: events it causes
+// until frameDone are drained by the reader itself.
+func (s *signals) readerBusy() {
+	s.qmu.Lock()
+	s.q.onReader = true
+	s.qmu.Unlock()
+}
+
+// readerIdle ends readerBusy before the reader blocks again in the middle
+// of a frame: what is queued goes to another goroutine.
+func (s *signals) readerIdle() {
+	s.qmu.Lock()
+	s.q.onReader = false
+	start := s.claimLocked()
+	s.qmu.Unlock()
+	if start {
+		s.schedule()
+	}
+}
+
+// pushData queues a message or fragment from the reader. Before the first
+// message receiver, messages are held, as many as the receive buffer takes;
+// while the connection is closing, messages past the buffer are dropped.
+func (s *signals) pushData(ev event) {
+	size := int64(len(ev.data))
+	bound := s.c.opts.receiveBuffer
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	q := &s.q
+	s.q.onReader = true
+	switch {
+	case !q.receivers:
+		if len(q.held) > 0 && q.heldSize+size > bound {
+			s.drop(&ev, "no receiver yet and the receive buffer is full")
+			return
+		}
+		q.held = append(q.held, ev)
+		q.heldSize += size
+	case q.noPause && q.buffered > 0 && q.buffered+size > bound:
+		s.drop(&ev, "the connection is closing and the receive buffer is full")
+	default:
+		ev.size = size
+		q.buffered += size
+		q.events = append(q.events, ev)
+	}
+}
+
+// drop counts a message that goes to no receiver, and traces it.
+func (s *signals) drop(ev *event, why string) {
+	s.dropped.Add(1)
+	if t := s.c.trace; t != nil {
+		t.Debug("wsconn: message dropped", "side", s.c.connType.String(), "type", ev.typ.String(),
+			"bytes", len(ev.data), "why", why)
+	}
+}
+
+// frameDone ends the reader's handling of a frame: it delivers what the
+// frame caused when nobody else is draining, then waits while the receive
+// buffer is over its bound. It returns errHandedOff when another goroutine
+// took over reading meanwhile. final is the reader's last call: it drains
+// without handing off.
+func (s *signals) frameDone(final bool) error {
+	s.qmu.Lock()
+	s.q.onReader = false
+	if s.claimLocked() {
+		s.qmu.Unlock()
+		switch {
+		case s.c.opts.mainContext != nil:
+			s.schedule()
+		case final:
+			s.drain()
+		default:
+			if s.drainInline() {
+				return errHandedOff
+			}
+		}
+		s.qmu.Lock()
+	}
+	if final || s.q.buffered <= s.c.opts.receiveBuffer || s.q.noPause {
+		s.qmu.Unlock()
+		return nil
+	}
+	s.qmu.Unlock()
+	s.waitRoom()
+	return nil
+}
+
+// waitRoom pauses reading until the receivers have taken enough of the
+// receive buffer, or the connection is closing. The keepalive pong
+// deadline does not run meanwhile: no live peer is timed out because this
+// side stopped reading.
+func (s *signals) waitRoom() {
+	c := s.c
+	c.mu.Lock()
+	c.ka.pauseLocked()
+	c.mu.Unlock()
+	s.qmu.Lock()
+	s.q.waiting = true
+	for s.q.buffered > c.opts.receiveBuffer && !s.q.noPause {
+		s.room.Wait()
+	}
+	s.q.waiting = false
+	s.qmu.Unlock()
+	c.mu.Lock()
+	c.ka.resumeLocked(c)
+	c.mu.Unlock()
+}
+
+// drainInline drains the queue on the reader, handing reading over to a new
+// goroutine if the handlers take longer than handoffDelay. It reports
+// whether that happened.
+func (s *signals) drainInline() (handedOff bool) {
+	s.qmu.Lock()
+	s.q.inline = true
+	if s.handoff == nil {
+		s.handoff = time.AfterFunc(handoffDelay, s.takeOverReading)
+	} else {
+		s.handoff.Reset(handoffDelay)
+	}
+	s.qmu.Unlock()
+	s.drain()
+	s.qmu.Lock()
+	s.q.inline = false
+	handedOff, s.q.handedOff = s.q.handedOff, false
+	s.handoff.Stop()
+	s.qmu.Unlock()
+	return handedOff
+}
+
+// takeOverReading runs on the handoff timer: the reader is still running
+// handlers, so this goroutine becomes the reader.
+func (s *signals) takeOverReading() {
+	s.qmu.Lock()
+	if !s.q.inline || s.q.handedOff {
+		s.qmu.Unlock()
+		return
+	}
+	s.q.handedOff = true
+	s.qmu.Unlock()
+	s.c.rd.run()
+}
+
+// drain delivers queued events until the queue is empty or delivery is
+// held, then ends the dispatching.
+func (s *signals) drain() {
+	s.qmu.Lock()
+	q := &s.q
+	for s.deliverableLocked() {
+		ev := q.events[q.head]
+		q.events[q.head] = event{}
+		q.head++
+		s.qmu.Unlock()
+		pulled := s.deliver(&ev)
+		s.qmu.Lock()
+		if ev.size > 0 && !pulled {
+			s.takenLocked(ev.size)
+		}
+	}
+	if q.head == len(q.events) {
+		clear(q.events)
+		q.events = q.events[:0]
+		q.head = 0
+	}
+	q.dispatching = false
+	s.qmu.Unlock()
+}
+
+// taken notes that a receiver took n bytes of the receive buffer.
+func (s *signals) taken(n int64) {
+	s.qmu.Lock()
+	s.takenLocked(n)
+	s.qmu.Unlock()
+}
+
+func (s *signals) takenLocked(n int64) {
+	s.q.buffered -= n
+	if s.q.waiting && s.q.buffered <= s.c.opts.receiveBuffer {
+		s.room.Broadcast()
+	}
+}
+
+// connected notes a new handler, subscription or receive, and starts
+// delivering what waited for it: every event for the first of them, the
+// held messages, ahead of the rest, for the first message receiver.
+func (s *signals) connected(messages bool) {
+	s.qmu.Lock()
+	q := &s.q
+	q.started = true
+	if messages && !q.receivers {
+		q.receivers = true
+		for i := range q.held {
+			q.held[i].size = int64(len(q.held[i].data))
+		}
+		q.events = append(q.held, q.events[q.head:]...)
+		q.head = 0
+		q.buffered += q.heldSize
+		q.held, q.heldSize = nil, 0
+	}
+	start := s.claimLocked()
+	s.qmu.Unlock()
+	if start {
+		s.schedule()
+	}
+}
+
+// stopPausing stops the reader from waiting for room: the connection is
+// closing or closed, and the peer's close frame must be reached. c.mu may
+// be held.
+func (s *signals) stopPausing() {
+	s.qmu.Lock()
+	s.q.noPause = true
+	s.room.Broadcast()
+	s.qmu.Unlock()
+}
+
+// Hold runs fn with the delivery of events paused, so that the handlers
+// and subscriptions connected in fn all see the same events, from the
+// first one on. Without it, events start to flow as soon as the first
+// handler is connected, and a second handler connected a moment later can
+// miss an early closing or error (not a message: messages wait for the
+// first message receiver, and a late closed handler still runs once). fn
+// should only connect handlers.
+func (c *WebsocketConnection) Hold(fn func()) {
+	s := &c.sigs
+	s.qmu.Lock()
+	s.q.holds++
+	s.qmu.Unlock()
+	defer func() {
+		s.qmu.Lock()
+		s.q.holds--
+		start := s.claimLocked()
+		s.qmu.Unlock()
+		if start {
+			s.schedule()
+		}
+	}()
+	fn()
+}
+
+// deliverQueue is embedded in signals: the lock, the condition the reader
+// waits for room on, and the handoff timer.
+type deliverQueue struct {
+	qmu     sync.Mutex
+	room    sync.Cond
+	q       queue
+	handoff *time.Timer
+}

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/wsconn/wsconn/internal/frame"
 )
@@ -431,14 +430,8 @@ func waitFor(ch <-chan struct{}, d time.Duration) bool {
 // WebsocketConnection.Close checks them. Without a run in progress, Close
 // does nothing.
 func (a *App) Close(code CloseCode, reason string) error {
-	if code != CloseNoStatus && !code.Sendable() {
-		return fmt.Errorf("wsconn: App.Close: %w: %d", ErrInvalidCloseCode, code)
-	}
-	if code == CloseNoStatus && reason != "" {
-		return fmt.Errorf("wsconn: App.Close: a reason needs a close code, not %d", code)
-	}
-	if !utf8.ValidString(reason) {
-		return fmt.Errorf("wsconn: App.Close: reason: %w", ErrInvalidUTF8)
+	if _, err := checkClose(code, reason); err != nil {
+		return fmt.Errorf("wsconn: App.Close: %w", err)
 	}
 	a.mu.Lock()
 	r := a.run

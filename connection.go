@@ -14,34 +14,39 @@
 // # Goroutines and memory
 //
 // An idle connection has one goroutine, its reader. A writer goroutine runs
-// only while the outgoing queue holds something, and handlers run either
-// on the reader (for messages) or on a short-lived dispatcher goroutine,
-// one at a time, or on the user's own loop with WithMainContext. Timers
+// only while the outgoing queue holds something. Handlers run one at a
+// time: on the reader, which hands reading over to a new goroutine when
+// they run long, or on the user's own loop with WithMainContext. Timers
 // (keepalive, close timeout) are runtime timers. When the stream can wait
 // for readable data without a buffer (iostream.ReadWaiter, which
 // iostream.NewConn gives a net.Conn), the read buffer goes back to a pool
 // while the connection is idle.
 //
-// # Slow consumers
+// # Delivery and slow consumers
 //
-// A message is delivered before the next frame is read: while handlers
-// (or subscribers whose channels are full) are busy, while the pull API
-// (Receive) has not taken the previous message, or while nothing receives
-// messages yet, the connection stops reading, the stream's buffers fill and
-// the peer is slowed down by the transport (TCP back-pressure). Memory
-// stays bounded by the message size limits. Handlers must therefore not
-// block waiting for another event of the same connection.
+// The connection reads on whatever its consumers do: pings are answered,
+// pongs counted, and the peer's close frame and the end of the stream seen,
+// so a connection always reaches Closed and emits closed exactly once.
+// Messages wait for slow receivers (handlers still busy, subscriptions
+// not read, a pull API not called) up to the receive buffer
+// (WithReceiveBufferSize, 1 MiB by default); past it the connection stops
+// reading until they catch up, the stream's buffers fill and the peer is
+// slowed down by the transport (TCP back-pressure). The keepalive pong
+// deadline does not run meanwhile. After a local Close, data past the
+// buffer is dropped so that the peer's close frame is reached.
 //
 // # Receiving
 //
 // Every incoming message goes to every receiver: each message handler
 // (OnMessage) and subscription (Subscribe), each fragment handler
 // (OnFragment), and the pull API (Receive, ReceiveText, ReceiveBinary,
-// Messages, NextReader) once it has been used. Events are held until the
-// first handler or subscription is connected and messages until something
-// receives them, so that none is missed; a closed handler connected after
-// the close still runs once. Connect several handlers inside Hold for all
-// of them to see every event from the first.
+// Messages, NextReader) once it has been used. Events wait for the first
+// handler, subscription or receive; messages wait for the first message
+// receiver, and after that a message goes to the receivers connected when
+// it arrives, or is dropped (traced at debug level with WithLogger). A
+// closed handler connected after the close still runs once. Connect
+// several handlers inside Hold for all of them to see every event from the
+// first.
 package wsconn
 
 import (
@@ -109,11 +114,10 @@ type WebsocketConnection struct {
 // are programming errors.
 //
 // The connection starts reading at once, but holds its events until the
-// first handler or subscription is connected, and holds each incoming
-// message (and reading with it) until something receives messages (a
-// message or fragment handler, a subscription, or the pull API): connect
-// the handlers you need right after this call (inside Hold, for all of
-// them to see even an early closing or error).
+// first handler, subscription or receive, and its messages until the first
+// message receiver (a message or fragment handler, a subscription, or the
+// pull API): connect the handlers you need right after this call (inside
+// Hold, for all of them to see even an early closing or error).
 func NewWebsocketConnection(stream io.ReadWriteCloser, uri *url.URL, connType ConnectionType,
 	origin, protocol string, exts []extensions.Extension, opts ...Option) *WebsocketConnection {
 	if connType != ConnectionClient && connType != ConnectionServer {

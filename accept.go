@@ -57,7 +57,8 @@ type AcceptOptions struct {
 // Accept checks and processes r as handshake.Server does, with the policy
 // of opts. It refuses a request that fails a check itself, with the
 // status of the failure (400, 403 for a refused origin, 426 for an
-// unsupported version) and a short text body, and returns the error,
+// unsupported version), a short text body and Connection: close, so that
+// the http.Server closes the connection after it, and returns the error,
 // which errors.As turns into a *handshake.Error. Otherwise it takes the
 // connection over from the http.Server, writes the 101 Switching
 // Protocols response on it and returns a connection whose stream first
@@ -68,9 +69,9 @@ type AcceptOptions struct {
 // WebSocket needs HTTP/1.1: Accept answers a request that came over HTTP/2
 // or later with 505 HTTP Version Not Supported, as wsconn does not
 // implement RFC 8441, and a ResponseWriter that cannot hand over its
-// connection (http.ResponseController's Hijack fails) with 500. Both
-// return an error. Accept writes nothing to w after it has taken the
-// connection over.
+// connection (http.ResponseController's Hijack fails) with 500 and
+// Connection: close. Both return an error. Accept writes nothing to w
+// after it has taken the connection over.
 //
 // The connection holds its events until handlers are connected (see
 // NewWebsocketConnection), so a client that speaks first loses nothing.
@@ -91,6 +92,10 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Webso
 		opts = &AcceptOptions{}
 	}
 	if r.ProtoMajor >= 2 {
+		// No Connection: close here, unlike the refusals below: HTTP/2
+		// forbids the header, and net/http turns it into a GOAWAY that
+		// shuts down the whole connection, with the other requests it
+		// multiplexes.
 		http.Error(w, "WebSocket needs HTTP/1.1; this server does not accept it over "+r.Proto, http.StatusHTTPVersionNotSupported)
 		return nil, fmt.Errorf("wsconn: accept: %s request: WebSocket needs HTTP/1.1 (RFC 8441 is not supported)", r.Proto)
 	}
@@ -112,6 +117,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Webso
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		if errors.Is(err, http.ErrNotSupported) {
+			w.Header().Set("Connection", "close") // as handshake.WriteError
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		}
 		return nil, fmt.Errorf("wsconn: accept: taking the connection over from the HTTP server: %w", err)

@@ -12,17 +12,23 @@ import (
 	"github.com/klauspost/compress/flate"
 )
 
-// benchMessages returns 64 different messages of one kind: "json1k",
+// benchMessages returns different messages of one kind: 64 of "json1k",
 // JSON-like records of about 1 KiB, or "text64k", 64 KiB of English-like
-// text.
+// text, or 8 of "text1m", 1 MiB of it.
 func benchMessages(kind string) [][]byte {
 	r := rand.New(rand.NewSource(1))
 	ms := make([][]byte, 64)
+	if kind == "text1m" {
+		ms = ms[:8]
+	}
 	for i := range ms {
-		if kind == "json1k" {
+		switch kind {
+		case "json1k":
 			ms[i] = testJSON(r, 1024)
-		} else {
+		case "text64k":
 			ms[i] = testText(r, 64<<10)
+		default:
+			ms[i] = testText(r, 1<<20)
 		}
 	}
 	return ms
@@ -58,6 +64,34 @@ func BenchmarkDeflate(b *testing.B) {
 				b.ReportMetric(float64(compressed)/float64(plain), "ratio")
 			})
 		}
+	}
+}
+
+// BenchmarkInflate inflates messages compressed beforehand without
+// context takeover, so that they can be inflated in any order: the
+// receiving half of BenchmarkDeflate alone.
+func BenchmarkInflate(b *testing.B) {
+	for _, kind := range []string{"json1k", "text64k", "text1m"} {
+		ms := benchMessages(kind)
+		b.Run(kind, func(b *testing.B) {
+			c, s := deflatePair(b, DeflateOptions{ClientNoContextTakeover: true}, DeflateOptions{})
+			wire := make([]Message, len(ms))
+			for i, m := range ms {
+				wire[i] = Message{Payload: m}
+				if err := c.ProcessOutgoing(&wire[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.SetBytes(int64(len(ms[0])))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				m := wire[i%len(wire)]
+				if err := s.ProcessIncoming(&m, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -2,11 +2,14 @@ package extensions
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand"
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/klauspost/compress/flate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -112,16 +115,143 @@ func TestInflateBomb(t *testing.T) {
 	err := s.ProcessIncoming(&Message{RSV: rsv1, Payload: bomb}, limit)
 	runtime.ReadMemStats(&after)
 	assert.ErrorIs(t, err, ErrTooBig)
-	// Output grown up to limit+1 bytes, doubling, and one copy of the
-	// input: about 2.5 MiB, for a message of 1 GiB.
+	// Chunks of output up to limit+1 bytes, and no copy of the input:
+	// about 1.1 MiB, for a message of 1 GiB.
 	allocated := after.TotalAlloc - before.TotalAlloc
-	assert.Less(t, allocated, uint64(3*limit+len(bomb)), "allocated %d bytes", allocated)
+	assert.Less(t, allocated, uint64(limit+limit/2), "allocated %d bytes", allocated)
 	t.Logf("a %d-byte message that inflates to 1 GiB, limit %d: %d bytes allocated", len(bomb), limit, allocated)
 
 	// Without a limit, the whole of a smaller bomb comes out.
 	in := Message{RSV: rsv1, Payload: zeroBomb(16 << 20)}
 	require.NoError(t, s.ProcessIncoming(&in, 0))
 	assert.Equal(t, 16<<20, len(in.Payload))
+}
+
+// TestInflateBombMemory inflates a message that would inflate to 1 GiB
+// of zeros, with limits of 16 and 64 MiB and the pools emptied: what is
+// allocated until it is refused is about one limit's worth of output,
+// without regrowth nor a copy of the input. TotalAlloc is exact and gives
+// the bound; the peak heap, sampled, is only logged.
+func TestInflateBombMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("inflates 80 MiB")
+	}
+	bomb := gibBomb()
+	for _, limit := range []int{16 << 20, 64 << 20} {
+		t.Run(fmt.Sprintf("limit=%dMiB", limit>>20), func(t *testing.T) {
+			_, s := deflatePair(t, DeflateOptions{}, DeflateOptions{})
+			var err error
+			allocated, peak := measureHeap(func() {
+				err = s.ProcessIncoming(&Message{RSV: rsv1, Payload: bomb}, limit)
+			})
+			require.ErrorIs(t, err, ErrTooBig)
+			t.Logf("a %d-byte message that inflates to 1 GiB, limit %d MiB: %.1f MiB allocated, heap peak +%.1f MiB",
+				len(bomb), limit>>20, float64(allocated)/(1<<20), float64(peak)/(1<<20))
+			assert.LessOrEqual(t, allocated, uint64(limit+limit/4+4<<20), "bytes allocated")
+		})
+	}
+}
+
+// measureHeap runs f once the pools are emptied, and returns the bytes
+// allocated meanwhile and the growth of the heap at its peak, sampled
+// every millisecond.
+func measureHeap(f func()) (allocated, peak uint64) {
+	runtime.GC()
+	runtime.GC() // a second cycle frees what sync.Pool kept
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	done, sampled := make(chan struct{}), make(chan uint64)
+	go func() {
+		var ms runtime.MemStats
+		var highest uint64
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			highest = max(highest, ms.HeapAlloc)
+			select {
+			case <-done:
+				sampled <- highest
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	f()
+	runtime.ReadMemStats(&after)
+	close(done)
+	highest := max(<-sampled, after.HeapAlloc)
+	return after.TotalAlloc - before.TotalAlloc, highest - min(highest, before.HeapAlloc)
+}
+
+// compressRaw compresses p and sync-flushes it, then closes the stream
+// with a final block if final is set; without it, it removes the sync
+// marker, as a permessage-deflate sender does.
+func compressRaw(t *testing.T, p []byte, final bool) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	fw, err := flate.NewWriter(&b, 1)
+	require.NoError(t, err)
+	_, err = fw.Write(p)
+	require.NoError(t, err)
+	require.NoError(t, fw.Flush())
+	if final {
+		require.NoError(t, fw.Close())
+		return b.Bytes()
+	}
+	require.True(t, bytes.HasSuffix(b.Bytes(), syncMarker))
+	return b.Bytes()[:b.Len()-len(syncMarker)]
+}
+
+// TestInflateChunks inflates messages whose sizes fall around the
+// boundaries of the chunks that inflation fills, with limits around their
+// sizes, from payloads small enough to be copied before the tail and too
+// large to be.
+func TestInflateChunks(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	for _, n := range []int{1, chunkSize - 1, chunkSize, chunkSize + 1, 2 * chunkSize, 5*chunkSize + 7} {
+		for _, kind := range []string{"text", "random"} {
+			msg := testText(r, n)
+			if kind == "random" {
+				msg = testRandom(r, n) // stored, larger than maxKeptBuffer from 5 chunks on
+			}
+			payload := compressRaw(t, msg, false)
+			for _, limit := range []int{n - 1, n, n + 1, 0} {
+				out, err := inflate(payload, nil, limit)
+				if limit == n-1 && limit > 0 {
+					require.ErrorIs(t, err, ErrTooBig, "%s of %d bytes, limit %d", kind, n, limit)
+					continue
+				}
+				require.NoError(t, err, "%s of %d bytes, limit %d", kind, n, limit)
+				require.True(t, bytes.Equal(msg, out), "%s of %d bytes, limit %d", kind, n, limit)
+			}
+		}
+	}
+}
+
+// TestInflateLargePayload inflates payloads too large to be copied before
+// the tail, with context takeover, and with a final block, followed by
+// nothing or by more data.
+func TestInflateLargePayload(t *testing.T) {
+	r := rand.New(rand.NewSource(6))
+	c, s := deflatePair(t, DeflateOptions{}, DeflateOptions{})
+	l := &link{from: c, to: s}
+	first := testText(r, 1<<20)
+	for _, msg := range [][]byte{first, append(testText(r, 1000), first[:900<<10]...)} {
+		got, wire := l.send(t, msg, len(msg))
+		require.Greater(t, len(wire.Payload), maxKeptBuffer)
+		require.True(t, bytes.Equal(msg, got))
+	}
+
+	msg := testRandom(r, 2*maxKeptBuffer)
+	final := compressRaw(t, msg, true)
+	out, err := inflate(final, nil, 0)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(msg, out))
+	_, err = inflate(append(final, make([]byte, 16)...), nil, 0)
+	require.ErrorIs(t, err, ErrCorrupt)
+	_, err = inflate(final[:len(final)-100], nil, 0)
+	require.ErrorIs(t, err, ErrCorrupt)
 }
 
 func TestInflateLimit(t *testing.T) {

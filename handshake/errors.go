@@ -119,8 +119,12 @@ func (e *StatusError) Error() string {
 // WriteError writes a refusal of a handshake request: the status of err
 // when it is an *Error (400 Bad Request otherwise) and a short text/plain
 // body saying why. A 426 Upgrade Required refusal carries Upgrade,
-// Connection and Sec-WebSocket-Version: 13. Call it before anything else
-// is written to w.
+// Connection: Upgrade and Sec-WebSocket-Version: 13. Every refusal carries
+// Connection: close, so that an http.Server closes the connection after
+// the response: a refused client has no further use for it, and it would
+// otherwise stay open as an idle keep-alive connection, or read as HTTP
+// whatever frames the client sent after its request. Call it before
+// anything else is written to w.
 func WriteError(w http.ResponseWriter, err error) {
 	status := http.StatusBadRequest
 	var e *Error
@@ -128,9 +132,14 @@ func WriteError(w http.ResponseWriter, err error) {
 		status = e.Status
 	}
 	h := w.Header()
+	// net/http closes the connection after the response when the first
+	// Connection value is exactly "close"; "close, Upgrade" would not do.
+	connection := []string{"close"}
 	if status == http.StatusUpgradeRequired {
 		setUpgradeRequired(h)
+		connection = append(connection, "Upgrade")
 	}
+	h["Connection"] = connection
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)

@@ -60,6 +60,10 @@ func run(addr string, deflate bool, maxMessage int64) error {
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second, // cuts off slow handshakes
 		MaxHeaderBytes:    64 << 10,
+		// Closes keep-alive connections left idle between requests, such
+		// as after a plain HTTP request: ReadHeaderTimeout only starts
+		// once the next request's first bytes arrive.
+		IdleTimeout: 30 * time.Second,
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

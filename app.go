@@ -431,7 +431,7 @@ func waitFor(ch <-chan struct{}, d time.Duration) bool {
 // does nothing.
 func (a *App) Close(code CloseCode, reason string) error {
 	if _, err := checkClose(code, reason); err != nil {
-		return fmt.Errorf("wsconn: App.Close: %w", err)
+		return &opError{"App.Close", err}
 	}
 	a.mu.Lock()
 	r := a.run

@@ -398,7 +398,7 @@ func TestAppReconnectAfterAbort(t *testing.T) {
 		"open", "error", `close:1006:""`,
 		"reconnect", "error", `close:1006:""`,
 		"reconnect", "error", `close:1006:""`,
-		"reconnect", `close:1001:""`,
+		"reconnect", `close:1001:"stop"`,
 	}, rec.list())
 	mu.Lock()
 	defer mu.Unlock()
@@ -654,7 +654,7 @@ func TestAppCancelClosesGoingAway(t *testing.T) {
 	srv.waitClosed(t, s)
 	assert.Equal(t, CloseGoingAway, s.CloseCode())
 	assert.Equal(t, "going away", s.CloseData())
-	assert.Equal(t, []string{"open", `close:1001:""`}, rec.list())
+	assert.Equal(t, []string{"open", `close:1001:"going away"`}, rec.list())
 	st := s.CloseStatus()
 	assert.True(t, st.Remote, "the client started the close")
 }
@@ -691,7 +691,7 @@ func TestAppClose(t *testing.T) {
 	srv.waitClosed(t, s)
 	assert.Equal(t, CloseCode(4000), s.CloseCode())
 	assert.Equal(t, "bye", s.CloseData())
-	assert.Equal(t, []string{"open", `message:binary:"\a"`, `message:text:"hi"`, `close:4000:""`}, rec.list())
+	assert.Equal(t, []string{"open", `message:binary:"\a"`, `message:text:"hi"`, `close:4000:"bye"`}, rec.list())
 
 	assert.ErrorIs(t, a.SendText("after"), ErrNotOpen)
 	assert.Nil(t, a.Conn())
@@ -776,7 +776,7 @@ func TestAppMainContext(t *testing.T) {
 	err := result(t, runApp(t, ctx, a, RunOptions{MainContext: loop, PingInterval: 10 * time.Millisecond}))
 	require.NoError(t, err)
 	events := rec.list()
-	assert.Equal(t, []string{"open", `message:text:"echo me"`, `close:1001:""`}, only(events, "open", "message", "close", "error", "BAD"))
+	assert.Equal(t, []string{"open", `message:text:"echo me"`, `close:1001:"going away"`}, only(events, "open", "message", "close", "error", "BAD"))
 	for _, e := range events {
 		assert.False(t, strings.HasPrefix(e, "BAD"), e)
 	}

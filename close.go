@@ -34,7 +34,15 @@ const (
 	// be read). Nothing more can be parsed, so each side closes the
 	// stream once its close frame is written (section 7.1.7).
 	closeLost
+	// closeDeferred: our close frame waits for the events read before it
+	// to be delivered (see startClosingLocked).
+	closeDeferred
 )
+
+// closeGrace bounds how long a close frame that answers the peer waits for
+// the handlers of the events before it: past that it goes out anyway, so
+// that slow handlers never hold up the closing handshake for long.
+const closeGrace = time.Second
 
 func (s closeState) has(step closeState) bool { return s&step == step }
 
@@ -90,7 +98,7 @@ func checkClose(code CloseCode, reason string) (string, error) {
 		return "", fmt.Errorf("a reason needs a close code, not %d", code)
 	}
 	if !utf8.ValidString(reason) {
-		return "", fmt.Errorf("reason: %w", ErrInvalidUTF8)
+		return "", fmt.Errorf("%w in the reason", ErrInvalidUTF8)
 	}
 	return truncateReason(reason), nil
 }
@@ -109,16 +117,26 @@ func checkClose(code CloseCode, reason string) (string, error) {
 func (c *WebsocketConnection) Close(code CloseCode, reason string) error {
 	reason, err := checkClose(code, reason)
 	if err != nil {
-		return fmt.Errorf("wsconn: Close: %w", err)
+		return &opError{"Close", err}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != StateOpen {
 		return nil
 	}
-	c.startClosingLocked(code, reason)
+	c.startClosingLocked(code, reason, false)
 	return nil
 }
+
+// Done returns a channel that is closed when the connection is closed
+// (state Closed), for select loops and for waiting until the end:
+//
+//	<-c.Done()
+//	log.Println(c.CloseStatus())
+//
+// CloseStatus is final then; the closed signal's handlers may still be
+// running.
+func (c *WebsocketConnection) Done() <-chan struct{} { return c.done }
 
 // Abort ends the connection at once, without a closing handshake: the
 // stream is closed, queued messages are dropped (reported with ErrNotSent)
@@ -143,16 +161,42 @@ func truncateReason(reason string) string {
 }
 
 // startClosingLocked moves an open connection to Closing and queues a close
-// frame after the data already queued. c.mu is held.
-func (c *WebsocketConnection) startClosingLocked(code CloseCode, reason string) {
+// frame after the data already queued.
+//
+// With answer (the peer's close frame, or bad input from the peer), the
+// close frame waits until the events read before it, and closing itself,
+// have been delivered, at most closeGrace: messages that their handlers
+// send, such as echoes or last words from a closing handler, still go out
+// before it (RFC 6455 lets data precede the answering close frame).
+// Without a handler to deliver them to, it goes out at once. c.mu is held.
+func (c *WebsocketConnection) startClosingLocked(code CloseCode, reason string, answer bool) {
 	c.status.SentCode = code
 	c.status.SentReason = reason
 	c.setStateLocked(StateClosing)
-	c.sigs.emit(event{kind: sigClosing})
-	c.wr.queueCloseLocked(code, reason)
 	c.sigs.stopPausing()
 	c.ka.stopLocked()
 	c.closeTmr = time.AfterFunc(c.opts.closeTimeout, c.closeTimedOut)
+	if answer && c.sigs.delivering() {
+		c.closing |= closeDeferred
+		c.sigs.emit(event{kind: sigClosing, queueClose: true})
+		c.graceTmr = time.AfterFunc(closeGrace, c.queueDeferredClose)
+		return
+	}
+	c.sigs.emit(event{kind: sigClosing})
+	c.wr.queueCloseLocked(code, reason)
+}
+
+// queueDeferredClose queues the close frame that startClosingLocked
+// deferred, once.
+func (c *WebsocketConnection) queueDeferredClose() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closing.has(closeDeferred) || c.state == StateClosed {
+		return
+	}
+	c.closing &^= closeDeferred
+	c.graceTmr.Stop()
+	c.wr.queueCloseLocked(c.status.SentCode, c.status.SentReason)
 }
 
 // fail fails the connection because the peer broke the protocol or a
@@ -168,7 +212,7 @@ func (c *WebsocketConnection) fail(err *ProtocolError) {
 	}
 	c.sigs.emit(event{kind: sigError, err: err})
 	if c.state == StateOpen {
-		c.startClosingLocked(err.Code, truncateReason(err.Reason))
+		c.startClosingLocked(err.Code, truncateReason(err.Reason), true)
 	}
 }
 
@@ -241,9 +285,10 @@ func (c *WebsocketConnection) closeReceived(p []byte, failed bool) error {
 	c.closing |= closeReceived | closePeerDone
 	c.status.Code, c.status.Reason = code, reason
 	if c.state == StateOpen {
-		// The peer started the closing handshake: answer with its code.
+		// The peer started the closing handshake: answer with its code
+		// and reason, as libsoup does.
 		c.status.Remote = true
-		c.startClosingLocked(code, "")
+		c.startClosingLocked(code, reason, true)
 	}
 	done := c.streamDoneLocked()
 	c.mu.Unlock()
@@ -340,11 +385,15 @@ func (c *WebsocketConnection) terminate(err error) {
 	if c.closeTmr != nil {
 		c.closeTmr.Stop()
 	}
+	if c.graceTmr != nil {
+		c.graceTmr.Stop()
+	}
 	c.ka.stopLocked()
 	if n, bytes := c.wr.dropDataLocked(); n > 0 {
 		c.sigs.emit(event{kind: sigError, err: fmt.Errorf("%w: %d messages, %d bytes", ErrNotSent, n, bytes)})
 	}
 	c.setStateLocked(StateClosed)
+	close(c.done)
 	c.sigs.emit(event{kind: sigClosed})
 	c.sigs.stopPausing()
 	c.mu.Unlock()

@@ -50,9 +50,9 @@
 package wsconn
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -94,6 +94,8 @@ type WebsocketConnection struct {
 	status   CloseStatus
 	closing  closeState // how far the closing handshake has come
 	closeTmr *time.Timer
+	graceTmr *time.Timer // bounds a deferred close frame's wait
+	done     chan struct{} // closed when the state becomes Closed
 
 	trace *slog.Logger // opts.logger when it logs at debug level, else nil
 
@@ -134,6 +136,7 @@ func NewWebsocketConnection(stream io.ReadWriteCloser, uri *url.URL, connType Co
 		protocol: protocol,
 		exts:     append([]extensions.Extension(nil), exts...),
 		opts:     defaultOptions(),
+		done:     make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(&c.opts)
@@ -177,6 +180,24 @@ func (c *WebsocketConnection) ConnectionType() ConnectionType { return c.connTyp
 // Stream returns the underlying stream. Reading or writing it directly
 // breaks the connection.
 func (c *WebsocketConnection) Stream() io.ReadWriteCloser { return c.stream }
+
+// LocalAddr returns the local network address of the stream, when it has
+// one (a net.Conn, or any stream with a LocalAddr method), or nil.
+func (c *WebsocketConnection) LocalAddr() net.Addr {
+	if a, ok := c.stream.(interface{ LocalAddr() net.Addr }); ok {
+		return a.LocalAddr()
+	}
+	return nil
+}
+
+// RemoteAddr returns the peer's network address, when the stream has one
+// (a net.Conn, or any stream with a RemoteAddr method), or nil.
+func (c *WebsocketConnection) RemoteAddr() net.Addr {
+	if a, ok := c.stream.(interface{ RemoteAddr() net.Addr }); ok {
+		return a.RemoteAddr()
+	}
+	return nil
+}
 
 // State returns the connection's state.
 func (c *WebsocketConnection) State() State {
@@ -258,7 +279,7 @@ func (c *WebsocketConnection) setDuration(p *time.Duration, d time.Duration, pro
 // the outgoing queue is full.
 func (c *WebsocketConnection) SendText(text string) error {
 	if !utf8.ValidString(text) {
-		return fmt.Errorf("wsconn: SendText: %w", ErrInvalidUTF8)
+		return &opError{"SendText", ErrInvalidUTF8}
 	}
 	return c.wr.enqueue(frame.OpText, nil, text, false)
 }
@@ -287,13 +308,13 @@ func (c *WebsocketConnection) sendMessage(method string, typ DataType, data []by
 	switch typ {
 	case DataText:
 		if !utf8.Valid(data) {
-			return fmt.Errorf("wsconn: %s: %w", method, ErrInvalidUTF8)
+			return &opError{method, ErrInvalidUTF8}
 		}
 		return c.wr.enqueue(frame.OpText, data, "", noCompress)
 	case DataBinary:
 		return c.wr.enqueue(frame.OpBinary, data, "", noCompress)
 	}
-	return fmt.Errorf("wsconn: %s: unknown data type %d", method, int(typ))
+	return errorf(method, "unknown data type %d", int(typ))
 }
 
 // Ping queues a ping with payload (at most 125 bytes) ahead of the queued
@@ -302,7 +323,7 @@ func (c *WebsocketConnection) sendMessage(method string, typ DataType, data []by
 // ErrQueueFull.
 func (c *WebsocketConnection) Ping(payload []byte) error {
 	if len(payload) > frame.MaxControlPayload {
-		return fmt.Errorf("wsconn: Ping: payload of %d bytes, at most %d", len(payload), frame.MaxControlPayload)
+		return errorf("Ping", "payload of %d bytes, at most %d", len(payload), frame.MaxControlPayload)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -150,10 +150,13 @@ func TestCloseHandshake(t *testing.T) {
 				assert.Equal(t, want, otherRec.list())
 
 				fs, os := first.CloseStatus(), other.CloseStatus()
-				assert.Equal(t, CloseStatus{Code: 4000, Reason: "", SentCode: 4000, SentReason: "done here", Clean: true}, fs)
-				assert.Equal(t, CloseStatus{Code: 4000, Reason: "done here", SentCode: 4000, Clean: true, Remote: true}, os)
+				// The answer echoes the code and the reason, as libsoup's
+				// does.
+				assert.Equal(t, CloseStatus{Code: 4000, Reason: "done here", SentCode: 4000, SentReason: "done here", Clean: true}, fs)
+				assert.Equal(t, CloseStatus{Code: 4000, Reason: "done here", SentCode: 4000, SentReason: "done here", Clean: true, Remote: true}, os)
 				assert.Equal(t, CloseCode(4000), other.CloseCode())
 				assert.Equal(t, "done here", other.CloseData())
+				assert.Equal(t, "done here", first.CloseData(), "the echoed reason")
 				assert.ErrorIs(t, first.SendText("late"), ErrNotOpen)
 				assert.NoError(t, first.Close(CloseNormal, "again"), "Close on a closed connection does nothing")
 			})
@@ -203,7 +206,7 @@ func TestCloseCodesAccepted(t *testing.T) {
 			p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(code, "bye"))
 			got, reason, _ := p.readClose()
 			assert.Equal(t, code, got, "the close code is echoed")
-			assert.Empty(t, reason)
+			assert.Equal(t, "bye", reason, "and the reason")
 			p.expectEOF()
 			rec.waitClosed(t)
 			assert.Equal(t, code, c.CloseCode())

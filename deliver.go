@@ -50,7 +50,16 @@ type queue struct {
 	noPause     bool // closing or closed: the reader never waits for room
 	started     bool // a handler, subscription or receive came: events flow
 	receivers   bool // a message receiver came: messages are no longer held
+	dropping    bool // the frames of the current message are dropped
 	holds       int  // Hold calls running: nothing is delivered
+}
+
+// delivering reports whether events are delivered: a handler,
+// subscription or receive has come, and no Hold runs.
+func (s *signals) delivering() bool {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	return s.q.started && s.q.holds == 0
 }
 
 // deliverableLocked reports whether queued events can be delivered now.
@@ -120,7 +129,10 @@ func (s *signals) pushData(ev event) {
 	s.qmu.Lock()
 	defer s.qmu.Unlock()
 	q := &s.q
-	s.q.onReader = true
+	q.onReader = true
+	if ev.kind == sigFragment && ev.first {
+		q.dropping = false
+	}
 	switch {
 	case !q.receivers:
 		if len(q.held) > 0 && q.heldSize+size > bound {
@@ -129,8 +141,13 @@ func (s *signals) pushData(ev event) {
 		}
 		q.held = append(q.held, ev)
 		q.heldSize += size
-	case q.noPause && q.buffered > 0 && q.buffered+size > bound:
-		s.drop(&ev, "the connection is closing and the receive buffer is full")
+	case q.noPause && (q.dropping && ev.kind == sigFragment || q.buffered > 0 && q.buffered+size > bound):
+		// A message is dropped whole: once a frame of it is, the
+		// frames after it are too, so no receiver sees it with a hole.
+		if !q.dropping {
+			s.drop(&ev, "the connection is closing and the receive buffer is full")
+		}
+		q.dropping = ev.kind == sigFragment && !ev.fin
 	default:
 		ev.size = size
 		q.buffered += size

@@ -41,7 +41,7 @@ func ExampleWebsocketConnection_Receive() {
 	fmt.Println(err)
 	// Output:
 	// echo: hi
-	// wsconn: connection closed: 1000 (normal closure)
+	// wsconn: connection closed: 1000 (normal closure) "bye"
 }
 
 // Messages ranges over the incoming messages until the connection closes.

@@ -145,19 +145,22 @@ func (c *WebsocketConnection) pongTimedOut() {
 	}
 }
 
-// pongReceived measures the round trip of a keepalive ping from its pong.
-func (c *WebsocketConnection) pongReceived(payload []byte) {
+// pongReceived measures the round trip of a keepalive ping from its pong,
+// or returns 0 if the pong answers no keepalive ping.
+func (c *WebsocketConnection) pongReceived(payload []byte) time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := &c.ka
 	if k.rttWait && bytes.Equal(payload, k.payload) {
 		k.rttWait = false
-		k.rtt.Store(int64(time.Since(k.writtenAt)))
+		return time.Since(k.writtenAt)
 	}
+	return 0
 }
 
 // RoundTripTime returns the time between the writing of the last answered
-// keepalive ping and the arrival of its pong, or 0 before the first.
+// keepalive ping and the arrival of its pong, or 0 before the first. Inside
+// a pong handler it is the round trip of that pong.
 func (c *WebsocketConnection) RoundTripTime() time.Duration {
 	return time.Duration(c.ka.rtt.Load())
 }

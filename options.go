@@ -137,10 +137,10 @@ func WithFragmentSize(n int) Option {
 }
 
 // WithMainContext makes every signal handler and subscription of the
-// connection run through ctx, typically the user's GUI or event loop.
+// connection run through mc, typically the user's GUI or event loop.
 // Without it handlers run on goroutines of the connection, one at a time.
-func WithMainContext(ctx MainContext) Option {
-	return func(o *options) { o.mainContext = ctx }
+func WithMainContext(mc MainContext) Option {
+	return func(o *options) { o.mainContext = mc }
 }
 
 // WithoutUTF8Validation turns off the UTF-8 check of incoming text messages

@@ -385,9 +385,12 @@ func (r *reader) control(h *frame.Header) error {
 			c.sigs.emit(event{kind: sigPing, data: append([]byte(nil), p...)})
 		}
 	case frame.OpPong:
-		c.pongReceived(p)
+		rtt := c.pongReceived(p)
 		if c.sigs.listening(&c.sigs.pong) {
-			c.sigs.emit(event{kind: sigPong, data: append([]byte(nil), p...)})
+			// The round trip is updated as the event is delivered.
+			c.sigs.emit(event{kind: sigPong, data: append([]byte(nil), p...), rtt: rtt})
+		} else if rtt > 0 {
+			c.ka.rtt.Store(int64(rtt))
 		}
 	case frame.OpClose:
 		err := c.closeReceived(p, false)

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cskr/pubsub/v2"
 )
@@ -98,6 +99,11 @@ type event struct {
 	late func()
 	// size is what a message or fragment counts in the receive buffer.
 	size int64
+	// rtt is the round trip a pong answers, if it answers a keepalive ping.
+	rtt time.Duration
+	// queueClose: closing, after whose delivery the close frame that
+	// answers the peer is queued.
+	queueClose bool
 }
 
 type handler[F any] struct {
@@ -253,6 +259,9 @@ func (s *signals) deliver(ev *event) (pulled bool) {
 			h.fn(ev.err)
 		}
 	case sigPong:
+		if ev.rtt > 0 {
+			s.c.ka.rtt.Store(int64(ev.rtt))
+		}
 		for _, h := range s.pong.load() {
 			h.fn(ev.data)
 		}
@@ -262,7 +271,10 @@ func (s *signals) deliver(ev *event) (pulled bool) {
 		}
 	}
 	s.publish(ev)
-	if ev.kind == sigClosed {
+	switch {
+	case ev.queueClose:
+		s.c.queueDeferredClose()
+	case ev.kind == sigClosed:
 		s.pull.close()
 	}
 	return pulled

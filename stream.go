@@ -3,7 +3,6 @@ package wsconn
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/wsconn/wsconn/internal/bufpool"
@@ -24,12 +23,12 @@ import (
 // that ends inside a character.
 func (c *WebsocketConnection) NextWriter(ctx context.Context, typ DataType) (io.WriteCloser, error) {
 	if typ != DataText && typ != DataBinary {
-		return nil, fmt.Errorf("wsconn: NextWriter: unknown data type %d", int(typ))
+		return nil, errorf("NextWriter", "unknown data type %d", int(typ))
 	}
 	w := &c.wr
 	for {
 		c.mu.Lock()
-		if c.state != StateOpen || w.closeQueued {
+		if !w.acceptsLocked() {
 			c.mu.Unlock()
 			return nil, ErrNotOpen
 		}
@@ -86,7 +85,7 @@ func (m *messageWriter) Write(p []byte) (int, error) {
 		return 0, errWriterClosed
 	}
 	if m.text && !m.utf8.Write(p) {
-		return 0, fmt.Errorf("wsconn: message writer: %w", ErrInvalidUTF8)
+		return 0, &opError{"message writer", ErrInvalidUTF8}
 	}
 	c := m.c
 	n := 0
@@ -134,7 +133,7 @@ func (m *messageWriter) Close() error {
 		// connection stays usable, and tell the caller.
 		c.wr.enqueuePieceLocked(m.op, nil, true)
 		c.wr.endStreamLocked()
-		return fmt.Errorf("wsconn: message writer: text ends inside a character: %w", ErrInvalidUTF8)
+		return &opError{"message writer: text ends inside a character", ErrInvalidUTF8}
 	}
 	err := c.wr.enqueuePieceLocked(m.op, nil, true)
 	c.wr.endStreamLocked()

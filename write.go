@@ -108,7 +108,7 @@ func (w *writer) enqueue(op frame.Opcode, data []byte, text string, noCompress b
 	}
 	c := w.c
 	c.mu.Lock()
-	if c.state != StateOpen || w.closeQueued {
+	if !w.acceptsLocked() {
 		c.mu.Unlock()
 		bufpool.Put(buf)
 		return ErrNotOpen
@@ -132,6 +132,15 @@ func (w *writer) enqueue(op frame.Opcode, data []byte, text string, noCompress b
 	return nil
 }
 
+// acceptsLocked reports whether data may still be queued: until the close
+// frame is queued. When the peer closes or breaks the protocol, that
+// waits until the handlers of what came before have run (see
+// startClosingLocked), so that what they send still goes out. c.mu is
+// held.
+func (w *writer) acceptsLocked() bool {
+	return w.c.state != StateClosed && !w.closeQueued
+}
+
 // checkRoomLocked returns ErrQueueFull if size more bytes do not fit the
 // queue bound. Queued control frames count too. A message larger than the
 // bound fits an empty queue. c.mu is held.
@@ -146,7 +155,7 @@ func (w *writer) checkRoomLocked(size int64) error {
 
 // enqueuePiece queues one piece of the streamed message. c.mu is held.
 func (w *writer) enqueuePieceLocked(op frame.Opcode, p []byte, fin bool) error {
-	if w.c.state != StateOpen || w.closeQueued || !w.streaming {
+	if !w.acceptsLocked() || !w.streaming {
 		return ErrNotOpen
 	}
 	buf := bufpool.Get(len(p))
@@ -172,11 +181,14 @@ func (w *writer) endStreamLocked() {
 	w.startLocked()
 }
 
+// maxPendingPongs bounds the pongs waiting to be written. Past it a new
+// pong replaces the newest one still queued: only the latest of the pings
+// that arrived meanwhile is answered (RFC 6455 section 5.5.3), so a peer
+// that floods pings and does not read cannot grow the queue.
+const maxPendingPongs = 16
+
 // queueControlLocked queues a ping or pong ahead of the data. It does
-// nothing once a close frame is queued. A pong replaces one that is still
-// queued: only the latest ping is answered when several arrive before the
-// writer gets to them (RFC 6455 section 5.5.3), so a peer that floods pings
-// and does not read cannot grow the queue. c.mu is held.
+// nothing once a close frame is queued. c.mu is held.
 func (w *writer) queueControlLocked(op frame.Opcode, payload []byte, keepalive bool) {
 	if w.closeQueued {
 		return
@@ -184,11 +196,15 @@ func (w *writer) queueControlLocked(op frame.Opcode, payload []byte, keepalive b
 	f := controlFrame{op: op, n: uint8(len(payload)), ping: keepalive}
 	copy(f.data[:], payload)
 	if op == frame.OpPong {
+		pongs, last := 0, -1
 		for i := range w.ctrl {
 			if w.ctrl[i].op == frame.OpPong {
-				w.ctrl[i] = f
-				return
+				pongs, last = pongs+1, i
 			}
+		}
+		if pongs >= maxPendingPongs {
+			w.ctrl[last] = f
+			return
 		}
 	}
 	w.ctrl = append(w.ctrl, f)

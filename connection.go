@@ -94,7 +94,7 @@ type WebsocketConnection struct {
 	status   CloseStatus
 	closing  closeState // how far the closing handshake has come
 	closeTmr *time.Timer
-	graceTmr *time.Timer // bounds a deferred close frame's wait
+	graceTmr *time.Timer   // bounds a deferred close frame's wait
 	done     chan struct{} // closed when the state becomes Closed
 
 	trace *slog.Logger // opts.logger when it logs at debug level, else nil

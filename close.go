@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -48,17 +49,36 @@ func (s closeState) has(step closeState) bool { return s&step == step }
 
 // CloseError is the error of a receive on a connection that has closed. It
 // carries the close status: errors.As(err, &closeErr) gives the code and
-// reason the peer sent (1006 for an abrupt end or Abort).
+// reason the peer sent (1006 for an abrupt end or Abort). When the close
+// had a cause, such as ErrPongTimeout, ErrCloseTimeout or a
+// *ProtocolError, errors.Is and errors.As find it too.
 type CloseError struct {
 	CloseStatus
+	// Err is what made the connection close, nil for a closing handshake
+	// that either side started on purpose.
+	Err error
 }
 
-// Error describes the close.
+// Error describes the close and its cause.
 func (e *CloseError) Error() string {
+	s := fmt.Sprintf("wsconn: connection closed: %s", e.Code)
 	if e.Reason != "" {
-		return fmt.Sprintf("wsconn: connection closed: %s %q", e.Code, e.Reason)
+		s += fmt.Sprintf(" %q", e.Reason)
 	}
-	return fmt.Sprintf("wsconn: connection closed: %s", e.Code)
+	if e.Err != nil {
+		s += ": " + strings.TrimPrefix(e.Err.Error(), "wsconn: ")
+	}
+	return s
+}
+
+// Unwrap returns the cause of the close.
+func (e *CloseError) Unwrap() error { return e.Err }
+
+// closeError returns the *CloseError of a closed connection.
+func (c *WebsocketConnection) closeError() *CloseError {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return &CloseError{c.status, c.cause}
 }
 
 // CloseCode returns the close code the peer sent: 0 while no close has
@@ -207,12 +227,21 @@ func (c *WebsocketConnection) queueDeferredClose() {
 func (c *WebsocketConnection) fail(err *ProtocolError) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.failLocked(err.Code, err.Reason, err, true)
+}
+
+// failLocked reports err and closes with code and reason; answer is as
+// for startClosingLocked. c.mu is held.
+func (c *WebsocketConnection) failLocked(code CloseCode, reason string, err error, answer bool) {
 	if c.state == StateClosed {
 		return
 	}
 	c.sigs.emit(event{kind: sigError, err: err})
+	if c.cause == nil {
+		c.cause = err
+	}
 	if c.state == StateOpen {
-		c.startClosingLocked(err.Code, truncateReason(err.Reason), true)
+		c.startClosingLocked(code, truncateReason(reason), answer)
 	}
 }
 
@@ -376,6 +405,9 @@ func (c *WebsocketConnection) terminate(err error) {
 	}
 	if err != nil {
 		c.sigs.emit(event{kind: sigError, err: err})
+		if c.cause == nil {
+			c.cause = err
+		}
 	}
 	if !c.closing.has(closeReceived) {
 		c.status.Code = CloseAbnormal

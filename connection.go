@@ -93,6 +93,7 @@ type WebsocketConnection struct {
 	state    State
 	status   CloseStatus
 	closing  closeState // how far the closing handshake has come
+	cause    error      // the first error that failed or ended the connection
 	closeTmr *time.Timer
 	graceTmr *time.Timer   // bounds a deferred close frame's wait
 	done     chan struct{} // closed when the state becomes Closed

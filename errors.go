@@ -48,7 +48,7 @@ var (
 type ProtocolError struct {
 	Code   CloseCode // the close code sent to the peer: 1002, 1007 or 1009
 	Reason string    // what was wrong, as sent in the close frame
-	Err    error     // ErrProtocol, ErrInvalidUTF8, ErrMessageTooBig, ...
+	Err    error     // ErrProtocol, ErrInvalidUTF8, ErrMessageTooBig, or an extension's error such as extensions.ErrCorrupt
 }
 
 // Error returns the reason with the close code.

@@ -525,7 +525,9 @@ func (r *reader) decode(msg []byte, op frame.Opcode, limit int64) ([]byte, error
 			if errors.Is(err, extensions.ErrTooBig) {
 				return nil, protocolErr(CloseMessageTooBig, ErrMessageTooBig, "%s: decoded message exceeds %d bytes", e.Name(), limit)
 			}
-			return nil, protocolErr(CloseInvalidPayload, ErrProtocol, "%s: %v", e.Name(), err)
+			// The extension's error (extensions.ErrCorrupt, ...) stays
+			// reachable with errors.Is.
+			return nil, protocolErr(CloseInvalidPayload, err, "%s: %v", e.Name(), err)
 		}
 	}
 	out := r.extMessage.Payload

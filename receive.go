@@ -102,7 +102,7 @@ func (c *WebsocketConnection) next(ctx context.Context, peek bool) (pullItem, er
 		closed := q.closed
 		q.mu.Unlock()
 		if closed {
-			return pullItem{}, &CloseError{c.CloseStatus()}
+			return pullItem{}, c.closeError()
 		}
 		select {
 		case <-q.ready:

@@ -18,7 +18,7 @@ import (
 // time: NextWriter waits, under ctx, for the previous one to be closed.
 //
 // A streamed message is never compressed. Write blocks while the outgoing
-// queue holds MaxQueuedBytes or more. For a text message, Write returns
+// queue holds MaxQueuedBytes or more, under ctx. For a text message, Write returns
 // ErrInvalidUTF8 for bytes that cannot be UTF-8, and Close for a message
 // that ends inside a character.
 func (c *WebsocketConnection) NextWriter(ctx context.Context, typ DataType) (io.WriteCloser, error) {
@@ -36,7 +36,7 @@ func (c *WebsocketConnection) NextWriter(ctx context.Context, typ DataType) (io.
 			w.streaming = true
 			w.streamDone = make(chan struct{})
 			c.mu.Unlock()
-			return &messageWriter{c: c, op: frame.Opcode(typ), text: typ == DataText}, nil
+			return &messageWriter{c: c, ctx: ctx, op: frame.Opcode(typ), text: typ == DataText}, nil
 		}
 		done := w.streamDone
 		c.mu.Unlock()
@@ -71,6 +71,7 @@ type onlyReader struct{ io.Reader }
 // messageWriter is the io.WriteCloser of NextWriter.
 type messageWriter struct {
 	c      *WebsocketConnection
+	ctx    context.Context // of NextWriter: bounds the waits of Write
 	op     frame.Opcode // the message's opcode until the first piece, then continuation
 	text   bool
 	utf8   utf8check.Validator
@@ -113,7 +114,7 @@ func (m *messageWriter) waitRoom() error {
 	full := c.opts.maxQueued > 0 && c.wr.queued >= c.opts.maxQueued
 	c.mu.Unlock()
 	if full {
-		return c.Flush(context.Background())
+		return c.Flush(m.ctx)
 	}
 	return nil
 }

@@ -42,6 +42,7 @@ type outMessage struct {
 	noCompress bool
 	frag       bool // one piece of a streamed message (NextWriter)
 	fin        bool // for frag: the streamed message's last piece
+	seq        uint64 // position in the order of queueing, from 1
 }
 
 // controlFrame is a queued ping, pong or close frame.
@@ -69,7 +70,9 @@ type writer struct {
 	closePending bool  // closeFrame waits for the data before it
 	closeFrame   controlFrame
 	dropCur      bool // the writer must drop the messages it holds
-	waiters      []chan error
+	seq          uint64 // messages queued so far
+	lostFrom     uint64 // the first message dropped unsent, 0 if none
+	waiters      []flushWaiter
 	streaming    bool          // a NextWriter message is open
 	deferred     []outMessage  // messages queued while it is open
 	streamDone   chan struct{} // closed when it ends, for NextWriter
@@ -118,7 +121,8 @@ func (w *writer) enqueue(op frame.Opcode, data []byte, text string, noCompress b
 		bufpool.Put(buf)
 		return err
 	}
-	m := outMessage{op: op, buf: buf, payload: *buf, size: int64(size), noCompress: noCompress}
+	w.seq++
+	m := outMessage{op: op, buf: buf, payload: *buf, size: int64(size), noCompress: noCompress, seq: w.seq}
 	if w.streaming {
 		// Behind the streamed message: no data frame may come between
 		// its pieces.
@@ -160,7 +164,8 @@ func (w *writer) enqueuePieceLocked(op frame.Opcode, p []byte, fin bool) error {
 	}
 	buf := bufpool.Get(len(p))
 	copy(*buf, p)
-	w.data = append(w.data, outMessage{op: op, buf: buf, payload: *buf, size: int64(len(p)), frag: true, fin: fin, started: true})
+	w.seq++
+	w.data = append(w.data, outMessage{op: op, buf: buf, payload: *buf, size: int64(len(p)), frag: true, fin: fin, started: true, seq: w.seq})
 	w.queued += int64(len(p))
 	w.startLocked()
 	return nil
@@ -228,6 +233,7 @@ func (w *writer) queueCloseLocked(code CloseCode, reason string) {
 		var bytes int64
 		for i := range w.deferred {
 			bytes += w.deferred[i].size
+			w.lostLocked(w.deferred[i].seq)
 			bufpool.Put(w.deferred[i].buf)
 		}
 		clear(w.deferred)
@@ -249,6 +255,9 @@ func (w *writer) queueCloseLocked(code CloseCode, reason string) {
 func (w *writer) dropDataLocked() (messages int, bytes int64) {
 	messages = len(w.data) - w.head + w.inFlight + len(w.deferred)
 	bytes = w.queued
+	if messages > 0 {
+		w.lostLocked(w.firstOutstandingLocked())
+	}
 	for i := w.head; i < len(w.data); i++ {
 		bufpool.Put(w.data[i].buf)
 		w.data[i] = outMessage{}
@@ -270,9 +279,7 @@ func (w *writer) dropDataLocked() (messages int, bytes int64) {
 		w.dropCur = true
 		w.inFlight = 0
 	}
-	if messages > 0 {
-		w.wakeLocked(ErrNotSent)
-	}
+	w.wakeLocked()
 	return messages, bytes
 }
 
@@ -285,12 +292,58 @@ func (w *writer) startLocked() {
 	}
 }
 
-// wakeLocked wakes the Flush callers with err. c.mu is held.
-func (w *writer) wakeLocked(err error) {
-	for _, ch := range w.waiters {
-		ch <- err
+// flushWaiter is a Flush call waiting for the messages up to seq.
+type flushWaiter struct {
+	seq uint64
+	ch  chan error
+}
+
+// lostLocked notes that message seq was dropped unsent. c.mu is held.
+func (w *writer) lostLocked(seq uint64) {
+	if w.lostFrom == 0 || seq < w.lostFrom {
+		w.lostFrom = seq
 	}
-	w.waiters = w.waiters[:0]
+}
+
+// firstOutstandingLocked returns the position of the first message still
+// queued or being written, or the next position if there is none. c.mu is
+// held.
+func (w *writer) firstOutstandingLocked() uint64 {
+	first := w.seq + 1
+	if len(w.cur) > 0 && !w.dropCur {
+		first = w.cur[0].seq // messages leave cur in order, when retired
+	}
+	if w.head < len(w.data) {
+		first = min(first, w.data[w.head].seq)
+	}
+	if len(w.deferred) > 0 {
+		first = min(first, w.deferred[0].seq)
+	}
+	return first
+}
+
+// flushedLocked reports whether every message up to seq has left the
+// queue, and if so whether one of them was dropped. c.mu is held.
+func (w *writer) flushedLocked(seq uint64) (done bool, err error) {
+	if w.lostFrom != 0 && w.lostFrom <= seq {
+		return true, ErrNotSent
+	}
+	return w.firstOutstandingLocked() > seq, nil
+}
+
+// wakeLocked wakes the Flush callers whose messages have all left the
+// queue. c.mu is held.
+func (w *writer) wakeLocked() {
+	kept := w.waiters[:0]
+	for _, fw := range w.waiters {
+		if done, err := w.flushedLocked(fw.seq); done {
+			fw.ch <- err
+		} else {
+			kept = append(kept, fw)
+		}
+	}
+	clear(w.waiters[len(kept):])
+	w.waiters = kept
 }
 
 // run writes rounds of frames until the queue is empty.
@@ -309,9 +362,6 @@ func (w *writer) run() {
 				w.s = nil
 			}
 			w.active = false
-			if w.queued == 0 {
-				w.wakeLocked(nil)
-			}
 			c.mu.Unlock()
 			return
 		}
@@ -326,6 +376,21 @@ func (w *writer) run() {
 
 		if w.s == nil {
 			w.s = scratchPool.Get().(*writeScratch)
+		}
+		if i, err := w.encodeMessages(); err != nil {
+			// This side's extension failed: the message is dropped
+			// and the connection fails with 1011 after what was
+			// queued before it.
+			c.mu.Lock()
+			m := w.cur[i]
+			w.cur = append(w.cur[:i], w.cur[i+1:]...)
+			w.queued -= m.size
+			w.inFlight--
+			w.lostLocked(m.seq)
+			bufpool.Put(m.buf)
+			c.failLocked(CloseInternalError, "extension failed", err, false)
+			c.mu.Unlock()
+			continue
 		}
 		err := w.writeRound()
 
@@ -426,11 +491,6 @@ func (w *writer) writeRound() error {
 	bytes := 0
 	for i := range w.cur {
 		m := &w.cur[i]
-		if !m.started {
-			if err := w.applyExtensions(m); err != nil {
-				return err
-			}
-		}
 		for frames < maxRoundFrames && (bytes < maxRoundBytes || frames == 0) {
 			first := m.sent == 0
 			chunk := min(len(m.payload)-m.sent, c.opts.fragmentSize)
@@ -458,6 +518,20 @@ func (w *writer) writeRound() error {
 	return err
 }
 
+// encodeMessages runs the messages of the round that have not been through
+// the extensions yet through them. It returns the index of a message that
+// an extension failed on, with the error.
+func (w *writer) encodeMessages() (int, error) {
+	for i := range w.cur {
+		if m := &w.cur[i]; !m.started {
+			if err := w.applyExtensions(m); err != nil {
+				return i, err
+			}
+		}
+	}
+	return 0, nil
+}
+
 // applyExtensions runs an outgoing message through the negotiated
 // extensions before its first frame is built. Each one writes into pooled
 // storage lent as Message.Buf, which then replaces the message's buffer.
@@ -472,7 +546,7 @@ func (w *writer) applyExtensions(m *outMessage) error {
 		w.ext.Buf = (*spare)[:0]
 		if err := e.ProcessOutgoing(&w.ext); err != nil {
 			bufpool.Put(spare)
-			return fmt.Errorf("extension %s: %w", e.Name(), err)
+			return fmt.Errorf("wsconn: extension %s failed on an outgoing message: %w", e.Name(), err)
 		}
 		if p := w.ext.Payload; len(p) > 0 && &p[0] == &(*spare)[:1][0] {
 			bufpool.Put(m.buf)
@@ -502,6 +576,9 @@ func (w *writer) retireLocked() {
 	n := copy(w.cur, w.cur[done:])
 	clear(w.cur[n:])
 	w.cur = w.cur[:n]
+	if done > 0 && len(w.waiters) > 0 {
+		w.wakeLocked()
+	}
 }
 
 // releaseCur drops the messages the writer holds. c.mu is held.
@@ -514,16 +591,18 @@ func (w *writer) releaseCur() {
 }
 
 // Flush waits until every message queued so far has been written to the
-// stream. It returns an error wrapping ErrNotSent if the connection closed
-// first and messages were dropped, or ctx's error.
+// stream; messages queued meanwhile do not make it wait longer. It returns
+// ErrNotSent if one of those messages was dropped unsent (the connection
+// failed or was aborted first), or ctx's error.
 func (c *WebsocketConnection) Flush(ctx context.Context) error {
 	c.mu.Lock()
-	if c.wr.queued == 0 && c.wr.inFlight == 0 {
+	w := &c.wr
+	if done, err := w.flushedLocked(w.seq); done {
 		c.mu.Unlock()
-		return nil
+		return err
 	}
 	ch := make(chan error, 1)
-	c.wr.waiters = append(c.wr.waiters, ch)
+	w.waiters = append(w.waiters, flushWaiter{w.seq, ch})
 	c.mu.Unlock()
 	select {
 	case err := <-ch:

@@ -72,7 +72,7 @@ type onlyReader struct{ io.Reader }
 type messageWriter struct {
 	c      *WebsocketConnection
 	ctx    context.Context // of NextWriter: bounds the waits of Write
-	op     frame.Opcode // the message's opcode until the first piece, then continuation
+	op     frame.Opcode    // the message's opcode until the first piece, then continuation
 	text   bool
 	utf8   utf8check.Validator
 	closed bool

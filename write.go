@@ -40,8 +40,8 @@ type outMessage struct {
 	started    bool    // extensions applied
 	done       bool    // the final frame is built
 	noCompress bool
-	frag       bool // one piece of a streamed message (NextWriter)
-	fin        bool // for frag: the streamed message's last piece
+	frag       bool   // one piece of a streamed message (NextWriter)
+	fin        bool   // for frag: the streamed message's last piece
 	seq        uint64 // position in the order of queueing, from 1
 }
 
@@ -69,7 +69,7 @@ type writer struct {
 	closeQueued  bool  // no more data is accepted
 	closePending bool  // closeFrame waits for the data before it
 	closeFrame   controlFrame
-	dropCur      bool // the writer must drop the messages it holds
+	dropCur      bool   // the writer must drop the messages it holds
 	seq          uint64 // messages queued so far
 	lostFrom     uint64 // the first message dropped unsent, 0 if none
 	waiters      []flushWaiter

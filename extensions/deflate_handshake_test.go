@@ -176,3 +176,52 @@ func TestDeflateHandshakeRefusedAnswer(t *testing.T) {
 		assert.ErrorIs(t, err, extensions.ErrNegotiation, "%+v %s", tt.client, tt.answer)
 	}
 }
+
+// TestDeflateServerDeclinesBadOffer: an offer with a repeated parameter is
+// declined, not the handshake (RFC 7692 section 7): the server accepts the
+// next acceptable offer, or none. A client that gets such a response fails.
+func TestDeflateServerDeclinesBadOffer(t *testing.T) {
+	server := &handshake.Server{Extensions: extensions.NewRegistry(extensions.NewDeflate(extensions.DeflateOptions{})), InsecureSkipOriginCheck: true}
+	tests := []struct {
+		name   string
+		offers string
+		want   string // the accepted response, "" for none
+	}{
+		{"repeated flag, then a plain offer", "permessage-deflate; client_no_context_takeover; client_no_context_takeover, permessage-deflate",
+			"permessage-deflate"},
+		{"repeated value, then an offer with bits", "permessage-deflate; server_max_window_bits=10; server_max_window_bits=15, permessage-deflate; server_max_window_bits=12",
+			"permessage-deflate; server_max_window_bits=12"},
+		{"only a bad offer", "permessage-deflate; client_max_window_bits; client_max_window_bits=9", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := http.NewRequest(http.MethodGet, "http://example.com/", nil)
+			require.NoError(t, err)
+			r.Header.Set("Upgrade", "websocket")
+			r.Header.Set("Connection", "Upgrade")
+			r.Header.Set("Sec-WebSocket-Version", "13")
+			r.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+			r.Header.Set("Sec-WebSocket-Extensions", tt.offers)
+			require.NoError(t, server.Check(r), "the header parses")
+			h := http.Header{}
+			_, exts, err := server.Process(r, h)
+			require.NoError(t, err, "the handshake succeeds")
+			assert.Equal(t, tt.want, h.Get("Sec-WebSocket-Extensions"))
+			assert.Equal(t, tt.want != "", len(exts) == 1)
+		})
+	}
+
+	t.Run("client refuses such a response", func(t *testing.T) {
+		reg := extensions.NewRegistry(extensions.NewDeflate(extensions.DeflateOptions{}))
+		req, _ := handshakeRequest(t, reg)
+		h := http.Header{}
+		h.Set("Upgrade", "websocket")
+		h.Set("Connection", "Upgrade")
+		h.Set("Sec-WebSocket-Accept", handshake.AcceptKey(req.Header.Get("Sec-WebSocket-Key")))
+		h.Set("Sec-WebSocket-Extensions", "permessage-deflate; server_no_context_takeover; server_no_context_takeover")
+		_, _, err := handshake.ClientVerify(req, switchingProtocolsResponse(t, req, h), reg)
+		require.Error(t, err)
+		assert.ErrorIs(t, err, handshake.ErrExtension)
+		assert.ErrorContains(t, err, "repeated")
+	})
+}

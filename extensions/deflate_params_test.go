@@ -85,7 +85,7 @@ func TestParseDeflateParams(t *testing.T) {
 }
 
 func TestParseDeflateParamsRepeated(t *testing.T) {
-	// ParseHeader refuses repeated names itself: Configure must too.
+	// ParseHeader leaves repeated names to the extension: Configure refuses them.
 	for _, name := range deflateParamNames {
 		for _, second := range []string{name, toUpper(name)} {
 			ps := Params{{Name: name}, {Name: second}}

@@ -31,8 +31,10 @@ type Offer struct {
 //
 // Spaces and tabs may surround the separators. A quoted parameter value
 // must be a token once unquoted. ParseHeader refuses empty list elements
-// (including an empty line) and a parameter name repeated within one
-// element; names compare case-insensitively but are returned as written.
+// (including an empty line). It checks the syntax only: a parameter
+// repeated within one element is returned as it came, for the extension to
+// refuse (RFC 7692 section 7 has a server decline such an offer, not the
+// whole handshake). Names are returned as written.
 // Errors wrap ErrMalformedHeader and tell what was wrong and at which byte
 // of which line.
 func ParseHeader(values []string) ([]Offer, error) {
@@ -127,14 +129,9 @@ func (p *headerParser) element() (Offer, error) {
 		}
 		p.i++
 		p.skipSpace()
-		at := p.i
 		name := p.token()
 		if name == "" {
 			return Offer{}, p.errorf("expected parameter name, found %s", p.found())
-		}
-		if _, dup := o.Params.Get(name); dup {
-			p.i = at
-			return Offer{}, p.errorf("parameter %q repeated", name)
 		}
 		param := Param{Name: name}
 		p.skipSpace()

@@ -74,6 +74,9 @@ type clientRequest struct {
 // Sec-WebSocket-Protocol list of distinct tokens (ErrProtocol) and a
 // Sec-WebSocket-Extensions list that parses (ErrExtension). Repeated
 // Sec-WebSocket-Protocol and Sec-WebSocket-Extensions lines form one list.
+// The parameters of an extension offer are the extension's to judge: an
+// offer it refuses, such as one with a repeated parameter, is declined by
+// Process, not refused here.
 //
 // Check returns nil or an *Error whose Status is the HTTP status to answer
 // with: 426 for ErrVersion, 403 for ErrOrigin and 400 otherwise.

@@ -124,8 +124,8 @@ func TestServerCheckErrors(t *testing.T) {
 			r.Header.Add("Sec-WebSocket-Protocol", "chat")
 			r.Header.Add("Sec-WebSocket-Protocol", "chat")
 		}, handshake.ErrProtocol, 400, "Sec-WebSocket-Protocol", `handshake: invalid Sec-WebSocket-Protocol "chat": offered twice`},
-		{"extensions malformed", func(r *http.Request) { r.Header.Set("Sec-WebSocket-Extensions", "x-a; level=1; level=2") },
-			handshake.ErrExtension, 400, "Sec-WebSocket-Extensions", `handshake: invalid Sec-WebSocket-Extensions "x-a; level=1; level=2": extensions: malformed Sec-WebSocket-Extensions header: parameter "level" repeated at byte 14 of "x-a; level=1; level=2"`},
+		{"extensions malformed", func(r *http.Request) { r.Header.Set("Sec-WebSocket-Extensions", "x-a; level=1,, x-b") },
+			handshake.ErrExtension, 400, "Sec-WebSocket-Extensions", `handshake: invalid Sec-WebSocket-Extensions "x-a; level=1,, x-b": extensions: malformed Sec-WebSocket-Extensions header: empty list element at byte 13 of "x-a; level=1,, x-b"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -24,6 +24,14 @@ type AcceptOptions struct {
 	// the connection has no subprotocol.
 	Protocols []string
 
+	// PreferServerProtocols chooses the first protocol of Protocols that
+	// the client offered instead.
+	PreferServerProtocols bool
+
+	// RequireProtocol refuses, with 400, a client that offers
+	// subprotocols of which none is in Protocols.
+	RequireProtocol bool
+
 	// OriginPatterns lists the origins accepted besides the request's
 	// own host, as path.Match patterns such as "*.example.com".
 	OriginPatterns []string
@@ -101,6 +109,8 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Webso
 	}
 	srv := handshake.Server{
 		Protocols:               opts.Protocols,
+		PreferServerProtocols:   opts.PreferServerProtocols,
+		RequireProtocol:         opts.RequireProtocol,
 		Extensions:              opts.Extensions,
 		OriginPatterns:          opts.OriginPatterns,
 		CheckOrigin:             opts.CheckOrigin,

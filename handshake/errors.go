@@ -31,8 +31,9 @@ var (
 	// server answers it with 403 Forbidden.
 	ErrOrigin = errors.New("handshake: Origin not allowed")
 	// ErrProtocol reports an invalid Sec-WebSocket-Protocol: a value that
-	// is not a list of distinct tokens or, in a response, not exactly one
-	// of the protocols offered.
+	// is not a list of distinct tokens, an offer of which a server that
+	// requires a protocol supports none (Server.RequireProtocol), or, in
+	// a response, not exactly one of the protocols offered.
 	ErrProtocol = errors.New("handshake: invalid Sec-WebSocket-Protocol")
 	// ErrExtension reports an invalid Sec-WebSocket-Extensions: a value
 	// that does not parse or, in a response, an extension that was not

@@ -15,16 +15,28 @@ import (
 type Server struct {
 	// Protocols lists the subprotocols the server supports. Process
 	// selects the first protocol of the client's offer that is in
-	// Protocols, so the client's order of preference wins, as in libsoup;
-	// the order of Protocols does not matter. Names compare exactly.
+	// Protocols, so the client's order of preference wins, unless
+	// PreferServerProtocols is set. Names compare exactly.
 	//
 	// When none of the offered protocols is supported, the handshake
 	// still succeeds without Sec-WebSocket-Protocol in the response, and
-	// clients, browsers included, then connect without a subprotocol. A
-	// server that takes whatever the client offers, as a test echo server
-	// does, can copy the Server for the request and set Protocols to the
-	// request's own Sec-WebSocket-Protocol list.
+	// clients, browsers included, then connect without a subprotocol,
+	// unless RequireProtocol is set. A server that takes whatever the
+	// client offers, as a test echo server does, can copy the Server for
+	// the request and set Protocols to the request's own
+	// Sec-WebSocket-Protocol list.
 	Protocols []string
+
+	// PreferServerProtocols makes Process select the first protocol of
+	// Protocols that the client offered: the server's order of
+	// preference wins, as in libsoup.
+	PreferServerProtocols bool
+
+	// RequireProtocol makes Check refuse, with 400 and ErrProtocol, a
+	// request that offers subprotocols of which none is in Protocols, as
+	// libsoup does. A request that offers no subprotocol at all is still
+	// accepted, without one.
+	RequireProtocol bool
 
 	// Extensions holds the supported extensions; nil supports none.
 	Extensions *extensions.Registry
@@ -129,6 +141,10 @@ func (s *Server) check(r *http.Request) (*clientRequest, *Error) {
 	if detail != "" {
 		return nil, &Error{Status: http.StatusBadRequest, Header: hProtocol, Value: bad, Err: ErrProtocol, detail: detail}
 	}
+	if s.RequireProtocol && len(protocols) > 0 && s.selectProtocol(protocols) == "" {
+		return nil, &Error{Status: http.StatusBadRequest, Header: hProtocol, Value: strings.Join(protocols, ", "), Err: ErrProtocol,
+			detail: "none of the offered subprotocols is supported"}
+	}
 	offers, err := extensions.ParseHeader(h.Values(hExtensions))
 	if err != nil {
 		return nil, &Error{Status: http.StatusBadRequest, Header: hExtensions, Value: strings.Join(h.Values(hExtensions), ", "), Err: ErrExtension, cause: err}
@@ -165,12 +181,7 @@ func (s *Server) Process(r *http.Request, h http.Header) (protocol string, exts 
 		return "", nil, cerr
 	}
 
-	for _, p := range req.protocols {
-		if contains(s.Protocols, p) {
-			protocol = p
-			break
-		}
-	}
+	protocol = s.selectProtocol(req.protocols)
 
 	var answers []extensions.Offer
 	var bits byte
@@ -201,6 +212,20 @@ func (s *Server) Process(r *http.Request, h http.Header) (protocol string, exts 
 	setOrDelete(h, hProtocol, protocol)
 	setOrDelete(h, hExtensions, extensions.FormatHeader(answers))
 	return protocol, exts, nil
+}
+
+// selectProtocol returns the subprotocol to answer an offer with, or "".
+func (s *Server) selectProtocol(offered []string) string {
+	first, other := offered, s.Protocols
+	if s.PreferServerProtocols {
+		first, other = s.Protocols, offered
+	}
+	for _, p := range first {
+		if contains(other, p) {
+			return p
+		}
+	}
+	return ""
 }
 
 // accepted reports whether exts holds an extension called name.

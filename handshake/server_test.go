@@ -195,9 +195,17 @@ func TestServerNegotiation(t *testing.T) {
 		{name: "client's first supported protocol",
 			server:    handshake.Server{Protocols: []string{"a", "b", "c"}},
 			protocols: []string{"x, c", "b"}, wantProto: "c"},
+		{name: "server's first supported protocol",
+			server:    handshake.Server{Protocols: []string{"a", "b", "c"}, PreferServerProtocols: true},
+			protocols: []string{"x, c", "b"}, wantProto: "b"},
 		{name: "no protocol in common",
 			server:    handshake.Server{Protocols: []string{"a"}},
 			protocols: []string{"b, c"}},
+		{name: "required protocol, none offered",
+			server: handshake.Server{Protocols: []string{"a"}, RequireProtocol: true}},
+		{name: "required protocol offered",
+			server:    handshake.Server{Protocols: []string{"a", "b"}, RequireProtocol: true},
+			protocols: []string{"c, b"}, wantProto: "b"},
 		{name: "protocols compare exactly",
 			server:    handshake.Server{Protocols: []string{"chat"}},
 			protocols: []string{"Chat"}},
@@ -295,4 +303,22 @@ func TestServerProcessBadResponseParams(t *testing.T) {
 	assert.Equal(t, http.StatusInternalServerError, e.Status)
 	assert.Equal(t, `handshake: invalid Sec-WebSocket-Extensions "x-bad; bad name": response: parameter name "bad name" is not a token`, err.Error())
 	assert.Empty(t, h)
+}
+
+// TestServerRequireProtocol: a server that requires a subprotocol refuses
+// an offer of which it supports none, as libsoup does.
+func TestServerRequireProtocol(t *testing.T) {
+	r := newRequest()
+	r.Header.Set("Sec-WebSocket-Protocol", "x, y")
+	s := &handshake.Server{Protocols: []string{"chat"}, RequireProtocol: true}
+	err := s.Check(r)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, handshake.ErrProtocol)
+	var e *handshake.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, 400, e.Status)
+	assert.EqualError(t, err, `handshake: invalid Sec-WebSocket-Protocol "x, y": none of the offered subprotocols is supported`)
+
+	s.RequireProtocol = false
+	assert.NoError(t, s.Check(r), "without RequireProtocol the handshake goes on without a protocol")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -107,17 +108,8 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Webso
 		http.Error(w, "WebSocket needs HTTP/1.1; this server does not accept it over "+r.Proto, http.StatusHTTPVersionNotSupported)
 		return nil, fmt.Errorf("wsconn: accept: %s request: WebSocket needs HTTP/1.1 (RFC 8441 is not supported)", r.Proto)
 	}
-	srv := handshake.Server{
-		Protocols:               opts.Protocols,
-		PreferServerProtocols:   opts.PreferServerProtocols,
-		RequireProtocol:         opts.RequireProtocol,
-		Extensions:              opts.Extensions,
-		OriginPatterns:          opts.OriginPatterns,
-		CheckOrigin:             opts.CheckOrigin,
-		InsecureSkipOriginCheck: opts.InsecureSkipOriginCheck,
-	}
 	hs := make(http.Header)
-	protocol, exts, err := srv.Process(r, hs)
+	protocol, exts, err := opts.server().Process(r, hs)
 	if err != nil {
 		handshake.WriteError(w, err)
 		return nil, fmt.Errorf("wsconn: accept: %w", err)
@@ -146,12 +138,30 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Webso
 		conn.Close()
 		return nil, fmt.Errorf("wsconn: accept: writing the 101 response: %w", err)
 	}
+	return opts.newConnection(nc, r, hs, protocol, exts), nil
+}
+
+// server returns the handshake policy of opts.
+func (opts *AcceptOptions) server() *handshake.Server {
+	return &handshake.Server{
+		Protocols:               opts.Protocols,
+		PreferServerProtocols:   opts.PreferServerProtocols,
+		RequireProtocol:         opts.RequireProtocol,
+		Extensions:              opts.Extensions,
+		OriginPatterns:          opts.OriginPatterns,
+		CheckOrigin:             opts.CheckOrigin,
+		InsecureSkipOriginCheck: opts.InsecureSkipOriginCheck,
+	}
+}
+
+// newConnection returns the server end of an accepted handshake over s.
+func (opts *AcceptOptions) newConnection(s io.ReadWriteCloser, r *http.Request, hs http.Header, protocol string, exts []extensions.Extension) *WebsocketConnection {
 	if log := traceLogger(opts.ConnectionOptions); log != nil {
 		log.Debug("wsconn: handshake accepted", "url", r.URL.String(), "remote", r.RemoteAddr,
 			"request", r.Header, "response", hs, "protocol", protocol)
 	}
 	copts := append([]Option{WithRequest(r)}, opts.ConnectionOptions...)
-	return NewWebsocketConnection(nc, requestURI(r), ConnectionServer, r.Header.Get("Origin"), protocol, exts, copts...), nil
+	return NewWebsocketConnection(s, requestURI(r), ConnectionServer, r.Header.Get("Origin"), protocol, exts, copts...)
 }
 
 // Handler returns an http.Handler that accepts every request with Accept

@@ -51,7 +51,9 @@ type App struct {
 	// TLSConfig, Proxy, NetDial, MaxRedirects, HandshakeTimeout and
 	// ConnectionOptions. RunForever adds its keepalive and MainContext
 	// options after the ConnectionOptions given here, without changing
-	// them.
+	// them. A zero HandshakeTimeout stands for DefaultAppHandshakeTimeout,
+	// so that a server that accepts the TCP connection and never answers
+	// ends in an error (and a reconnect, if asked), not a silent hang.
 	Dial DialOptions
 
 	// OnOpen is called when the first connection of a run is open (on
@@ -118,6 +120,13 @@ type App struct {
 	onWait func(base, d time.Duration) // test hook: a reconnect delay is about to be waited
 }
 
+// DefaultAppHandshakeTimeout bounds each handshake of an App whose
+// Dial.HandshakeTimeout is zero.
+const DefaultAppHandshakeTimeout = 30 * time.Second
+
+// appHandshakeTimeout is DefaultAppHandshakeTimeout, shorter in tests.
+var appHandshakeTimeout = DefaultAppHandshakeTimeout
+
 // RunOptions configures App.RunForever, as the arguments of
 // websocket-client's run_forever.
 type RunOptions struct {
@@ -126,10 +135,9 @@ type RunOptions struct {
 
 	// PingTimeout ends a connection on which nothing at all arrives
 	// within PingTimeout after a keepalive ping was written, with
-	// ErrPongTimeout (0: wait forever). It needs PingInterval. Unlike
-	// websocket-client, it need not be shorter than PingInterval: wsconn
-	// counts it from the ping's writing and sends no new ping while one
-	// is unanswered, so any pair works.
+	// ErrPongTimeout (0: wait forever). As in websocket-client, it needs
+	// PingInterval and must be shorter than it: RunForever returns an
+	// error otherwise.
 	PingTimeout time.Duration
 
 	// PingPayload is the payload of keepalive pings, at most 125 bytes.
@@ -227,6 +235,9 @@ func (a *App) RunForever(ctx context.Context, opts RunOptions) error {
 	// handlers of a new connection are all connected before any event
 	// is delivered to them (see serve).
 	dial := a.Dial
+	if dial.HandshakeTimeout == 0 {
+		dial.HandshakeTimeout = appHandshakeTimeout
+	}
 	connOpts := slices.Clip(a.Dial.ConnectionOptions)
 	var scratch options
 	for _, o := range connOpts {
@@ -319,6 +330,10 @@ func (o *RunOptions) check() error {
 	switch {
 	case o.PingInterval < 0 || o.PingTimeout < 0:
 		return errors.New("wsconn: App.RunForever: negative ping interval or timeout")
+	case o.PingTimeout > 0 && o.PingInterval == 0:
+		return errors.New("wsconn: App.RunForever: a ping timeout needs a ping interval")
+	case o.PingTimeout > 0 && o.PingTimeout >= o.PingInterval:
+		return fmt.Errorf("wsconn: App.RunForever: ping timeout %v must be shorter than the ping interval %v", o.PingTimeout, o.PingInterval)
 	case o.ReconnectDelay < 0 || o.MaxReconnectDelay < 0:
 		return errors.New("wsconn: App.RunForever: negative reconnect delay")
 	case len(o.PingPayload) > frame.MaxControlPayload:

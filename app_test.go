@@ -558,8 +558,8 @@ func TestAppPingTimeout(t *testing.T) {
 	a := &App{URL: silentServer(t)}
 	rec.attach(a)
 	err := result(t, runApp(t, context.Background(), a, RunOptions{
-		PingInterval: 20 * time.Millisecond,
-		PingTimeout:  40 * time.Millisecond,
+		PingInterval: 40 * time.Millisecond,
+		PingTimeout:  20 * time.Millisecond,
 	}))
 	require.ErrorIs(t, err, ErrPongTimeout)
 	errs, conns := rec.errors()
@@ -843,6 +843,8 @@ func TestAppRunOptionsChecked(t *testing.T) {
 	assert.Error(t, a.RunForever(ctx, RunOptions{PingPayload: make([]byte, 126)}))
 	assert.Error(t, a.RunForever(ctx, RunOptions{PingInterval: -1}))
 	assert.Error(t, a.RunForever(ctx, RunOptions{ReconnectDelay: -1}))
+	assert.ErrorContains(t, a.RunForever(ctx, RunOptions{PingTimeout: time.Second}), "needs a ping interval")
+	assert.ErrorContains(t, a.RunForever(ctx, RunOptions{PingInterval: time.Second, PingTimeout: time.Second}), "shorter than the ping interval")
 
 	// One run at a time.
 	srv := newAppServer(t, nil, nil)
@@ -891,4 +893,80 @@ func TestAppStopWithStalledMainContext(t *testing.T) {
 	for i := 0; i < 100 && loop.Iterate(false); i++ {
 	}
 	assert.True(t, opened.Load())
+}
+
+// muteServer accepts TCP connections and never answers: a handshake
+// against it can only time out.
+func muteServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return "ws://" + ln.Addr().String() + "/"
+}
+
+// TestAppHandshakeTimeout: a server that accepts TCP and never answers
+// gives OnError and a retry when reconnect is on, and RunForever returns
+// that error otherwise, with the App's default handshake timeout.
+func TestAppHandshakeTimeout(t *testing.T) {
+	defer func(d time.Duration) { appHandshakeTimeout = d }(appHandshakeTimeout)
+	appHandshakeTimeout = 50 * time.Millisecond
+	url := muteServer(t)
+
+	t.Run("no reconnect", func(t *testing.T) {
+		rec := newAppRecorder()
+		a := &App{URL: url}
+		rec.attach(a)
+		err := result(t, runApp(t, context.Background(), a, RunOptions{}))
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		errs, conns := rec.errors()
+		require.Len(t, errs, 1)
+		assert.ErrorIs(t, errs[0], context.DeadlineExceeded)
+		assert.Nil(t, conns[0])
+	})
+
+	t.Run("reconnect", func(t *testing.T) {
+		a := &App{URL: url}
+		failures := make(chan error, 10)
+		a.OnError = func(c *WebsocketConnection, err error) {
+			select {
+			case failures <- err:
+			default:
+			}
+		}
+		done := runApp(t, context.Background(), a, RunOptions{ReconnectDelay: time.Millisecond})
+		for i := 0; i < 2; i++ {
+			select {
+			case err := <-failures:
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+			case <-time.After(waitTimeout):
+				t.Fatal("no handshake timeout reported")
+			}
+		}
+		require.NoError(t, a.Close(CloseNormal, ""))
+		require.NoError(t, result(t, done))
+	})
 }

@@ -130,8 +130,24 @@ func (s *signals) pushData(ev event) {
 	defer s.qmu.Unlock()
 	q := &s.q
 	q.onReader = true
-	if ev.kind == sigFragment && ev.first {
-		q.dropping = false
+	full := q.buffered > 0 && q.buffered+size > bound
+	if ev.kind == sigFragment {
+		// A message is dropped or delivered whole, as its first frame
+		// decides, so that no receiver sees it with a hole: one that
+		// has begun goes on past the bound, by at most its size limit.
+		if ev.first {
+			q.dropping = q.noPause && full
+			if q.dropping {
+				s.drop(&ev, "the connection is closing and the receive buffer is full")
+			}
+		}
+		full = q.dropping
+		if ev.fin {
+			q.dropping = false
+		}
+		if full {
+			return
+		}
 	}
 	switch {
 	case !q.receivers:
@@ -141,13 +157,8 @@ func (s *signals) pushData(ev event) {
 		}
 		q.held = append(q.held, ev)
 		q.heldSize += size
-	case q.noPause && (q.dropping && ev.kind == sigFragment || q.buffered > 0 && q.buffered+size > bound):
-		// A message is dropped whole: once a frame of it is, the
-		// frames after it are too, so no receiver sees it with a hole.
-		if !q.dropping {
-			s.drop(&ev, "the connection is closing and the receive buffer is full")
-		}
-		q.dropping = ev.kind == sigFragment && !ev.fin
+	case ev.kind == sigMessage && q.noPause && full:
+		s.drop(&ev, "the connection is closing and the receive buffer is full")
 	default:
 		ev.size = size
 		q.buffered += size

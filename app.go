@@ -540,6 +540,12 @@ type appSession struct {
 // start calls OnOpen or OnReconnect and connects the connection's
 // handlers. It runs on the run's MainContext.
 func (s *appSession) start() {
+	s.c.Hold(s.connect)
+}
+
+// connect calls OnOpen or OnReconnect and connects the connection's
+// handlers.
+func (s *appSession) connect() {
 	a, c := s.app, s.c
 	switch {
 	case s.reconnect && a.OnReconnect != nil:
@@ -554,8 +560,8 @@ func (s *appSession) start() {
 	if a.OnPong != nil {
 		c.OnPong(func(p []byte) { a.call("OnPong", c, func() { a.OnPong(c, p) }) })
 	}
-	// A message receiver is always connected: a message nobody takes
-	// would hold up reading, and with it pongs and the close.
+	// A message receiver is always connected, so that messages are not
+	// held for one that never comes.
 	if a.OnData != nil || a.OnContMessage != nil {
 		c.OnFragment(s.onFragment)
 	} else {

@@ -308,11 +308,21 @@ func (s *signals) dropHeld() {
 	}
 }
 
+// maxEarlyEvents bounds the events that wait for the first handler: past
+// it, pings and pongs that come before any handler are not kept.
+const maxEarlyEvents = 64
+
 // listening reports whether an event of a signal whose handlers are l has
-// anyone to go to: a handler or a subscription. Events nobody listens to
-// are not queued at all.
+// anyone to go to: a handler or a subscription, or handlers still to come
+// (before the first one, or while Hold runs). Events nobody listens to are
+// not queued at all.
 func (s *signals) listening(l *handlerList[func([]byte)]) bool {
-	return len(l.load()) > 0 || s.ps.Load() != nil
+	if len(l.load()) > 0 || s.ps.Load() != nil {
+		return true
+	}
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	return (!s.q.started || s.q.holds > 0) && len(s.q.events)-s.q.head < maxEarlyEvents
 }
 
 func (s *signals) newID() HandlerID {

@@ -1,4 +1,4 @@
-package wsconn_test
+package wsapp_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wsconn/wsconn"
+	"github.com/wsconn/wsconn/wsapp"
 )
 
 func ExampleApp() {
@@ -24,7 +25,7 @@ func ExampleApp() {
 	}))
 	defer srv.Close()
 
-	app := &wsconn.App{
+	app := &wsapp.App{
 		URL: srv.URL,
 		Dial: wsconn.DialOptions{
 			Header: http.Header{"User-Agent": {"wsconn-example"}},
@@ -53,7 +54,7 @@ func ExampleApp() {
 	// Cancelling ctx would stop it too, closing with 1001.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := app.RunForever(ctx, wsconn.RunOptions{
+	err := app.RunForever(ctx, wsapp.RunOptions{
 		PingInterval:      20 * time.Second,
 		PingTimeout:       10 * time.Second,
 		ReconnectDelay:    10 * time.Millisecond,

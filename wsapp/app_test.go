@@ -1,4 +1,4 @@
-package wsconn
+package wsapp
 
 import (
 	"bufio"
@@ -23,6 +23,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsconn/wsconn/handshake"
+
+	"github.com/wsconn/wsconn"
 )
 
 // appServer is a WebSocket server over TCP on 127.0.0.1 for the App's
@@ -30,19 +32,19 @@ import (
 // them all at the end.
 type appServer struct {
 	url   string
-	conns chan *WebsocketConnection
+	conns chan *wsconn.WebsocketConnection
 
 	mu     sync.Mutex
-	all    []*WebsocketConnection
+	all    []*wsconn.WebsocketConnection
 	closed []chan struct{}
 }
 
 // newAppServer starts a server that accepts with opts and runs fn, if not
 // nil, on each connection.
-func newAppServer(t *testing.T, opts *AcceptOptions, fn func(c *WebsocketConnection, r *http.Request)) *appServer {
+func newAppServer(t *testing.T, opts *wsconn.AcceptOptions, fn func(c *wsconn.WebsocketConnection, r *http.Request)) *appServer {
 	t.Helper()
-	s := &appServer{conns: make(chan *WebsocketConnection, 64)}
-	srv := httptest.NewServer(Handler(opts, func(c *WebsocketConnection, r *http.Request) {
+	s := &appServer{conns: make(chan *wsconn.WebsocketConnection, 64)}
+	srv := httptest.NewServer(wsconn.Handler(opts, func(c *wsconn.WebsocketConnection, r *http.Request) {
 		done := make(chan struct{})
 		c.OnClosed(func() { close(done) })
 		s.mu.Lock()
@@ -54,7 +56,7 @@ func newAppServer(t *testing.T, opts *AcceptOptions, fn func(c *WebsocketConnect
 		}
 		// Read on even when fn takes no message, so that the client's
 		// close frame is seen.
-		c.OnMessage(func(DataType, []byte) {})
+		c.OnMessage(func(wsconn.DataType, []byte) {})
 		select {
 		case s.conns <- c:
 		default:
@@ -79,7 +81,7 @@ func newAppServer(t *testing.T, opts *AcceptOptions, fn func(c *WebsocketConnect
 }
 
 // next returns the next connection the server accepted.
-func (s *appServer) next(t *testing.T) *WebsocketConnection {
+func (s *appServer) next(t *testing.T) *wsconn.WebsocketConnection {
 	t.Helper()
 	select {
 	case c := <-s.conns:
@@ -91,7 +93,7 @@ func (s *appServer) next(t *testing.T) *WebsocketConnection {
 }
 
 // waitServerClosed waits until the server's connection c is closed.
-func (s *appServer) waitClosed(t *testing.T, c *WebsocketConnection) {
+func (s *appServer) waitClosed(t *testing.T, c *wsconn.WebsocketConnection) {
 	t.Helper()
 	s.mu.Lock()
 	i := slices.Index(s.all, c)
@@ -109,7 +111,7 @@ type appRecorder struct {
 	mu     sync.Mutex
 	events []string
 	errs   []error
-	conns  []*WebsocketConnection // of OnError, nil for a failed dial
+	conns  []*wsconn.WebsocketConnection // of OnError, nil for a failed dial
 	signal chan struct{}
 	check  func() string // if set, called in every callback; non-empty is recorded as a failure
 }
@@ -136,23 +138,27 @@ func (r *appRecorder) add(format string, args ...any) {
 
 // attach sets every callback of a to record into r.
 func (r *appRecorder) attach(a *App) {
-	a.OnOpen = func(c *WebsocketConnection) { r.add("open") }
-	a.OnReconnect = func(c *WebsocketConnection) { r.add("reconnect") }
-	a.OnMessage = func(c *WebsocketConnection, typ DataType, data []byte) { r.add("message:%s:%q", typ, data) }
-	a.OnData = func(c *WebsocketConnection, typ DataType, data []byte, fin bool) {
+	a.OnOpen = func(c *wsconn.WebsocketConnection) { r.add("open") }
+	a.OnReconnect = func(c *wsconn.WebsocketConnection) { r.add("reconnect") }
+	a.OnMessage = func(c *wsconn.WebsocketConnection, typ wsconn.DataType, data []byte) {
+		r.add("message:%s:%q", typ, data)
+	}
+	a.OnData = func(c *wsconn.WebsocketConnection, typ wsconn.DataType, data []byte, fin bool) {
 		r.add("data:%s:%q:%v", typ, data, fin)
 	}
-	a.OnContMessage = func(c *WebsocketConnection, data []byte, fin bool) { r.add("cont:%q:%v", data, fin) }
-	a.OnPing = func(c *WebsocketConnection, p []byte) { r.add("ping:%q", p) }
-	a.OnPong = func(c *WebsocketConnection, p []byte) { r.add("pong:%q", p) }
-	a.OnError = func(c *WebsocketConnection, err error) {
+	a.OnContMessage = func(c *wsconn.WebsocketConnection, data []byte, fin bool) { r.add("cont:%q:%v", data, fin) }
+	a.OnPing = func(c *wsconn.WebsocketConnection, p []byte) { r.add("ping:%q", p) }
+	a.OnPong = func(c *wsconn.WebsocketConnection, p []byte) { r.add("pong:%q", p) }
+	a.OnError = func(c *wsconn.WebsocketConnection, err error) {
 		r.mu.Lock()
 		r.errs = append(r.errs, err)
 		r.conns = append(r.conns, c)
 		r.mu.Unlock()
 		r.add("error")
 	}
-	a.OnClose = func(c *WebsocketConnection, code CloseCode, reason string) { r.add("close:%d:%q", code, reason) }
+	a.OnClose = func(c *wsconn.WebsocketConnection, code wsconn.CloseCode, reason string) {
+		r.add("close:%d:%q", code, reason)
+	}
 }
 
 func (r *appRecorder) list() []string {
@@ -161,7 +167,7 @@ func (r *appRecorder) list() []string {
 	return slices.Clone(r.events)
 }
 
-func (r *appRecorder) errors() ([]error, []*WebsocketConnection) {
+func (r *appRecorder) errors() ([]error, []*wsconn.WebsocketConnection) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.errs), slices.Clone(r.conns)
@@ -285,7 +291,7 @@ func TestAppCallbacks(t *testing.T) {
 	require.NoError(t, s.SendBinary([]byte{1, 2, 3}))
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	w, err := s.NextWriter(ctx, DataText)
+	w, err := s.NextWriter(ctx, wsconn.DataText)
 	require.NoError(t, err)
 	_, err = w.Write([]byte("hello "))
 	require.NoError(t, err)
@@ -317,7 +323,7 @@ func TestAppCallbacks(t *testing.T) {
 	}, only(events, "open", "reconnect", "data:", "cont:", "message:", "close:", "error"))
 	assert.Equal(t, `close:4001:"bye"`, events[len(events)-1])
 	assert.Nil(t, a.Conn())
-	assert.ErrorIs(t, a.SendText("late"), ErrNotOpen)
+	assert.ErrorIs(t, a.SendText("late"), wsconn.ErrNotOpen)
 }
 
 // Without OnData and OnContMessage, messages come whole, fragmented or
@@ -333,36 +339,36 @@ func TestAppMessagesOnly(t *testing.T) {
 	s := srv.next(t)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	w, err := s.NextWriter(ctx, DataBinary)
+	w, err := s.NextWriter(ctx, wsconn.DataBinary)
 	require.NoError(t, err)
 	w.Write([]byte("ab"))
 	w.Write([]byte("cd"))
 	require.NoError(t, w.Close())
 	require.NoError(t, s.SendText("e"))
 	rec.wait(t, `message:text:"e"`)
-	require.NoError(t, s.Close(CloseNormal, ""))
+	require.NoError(t, s.Close(wsconn.CloseNormal, ""))
 	require.NoError(t, result(t, done))
 	assert.Equal(t, []string{"open", `message:binary:"abcd"`, `message:text:"e"`, `close:1000:""`}, rec.list())
 }
 
 func TestAppAbnormalCloseFails(t *testing.T) {
-	srv := newAppServer(t, nil, func(c *WebsocketConnection, r *http.Request) { c.Abort() })
+	srv := newAppServer(t, nil, func(c *wsconn.WebsocketConnection, r *http.Request) { c.Abort() })
 	rec := newAppRecorder()
 	a := &App{URL: srv.url}
 	rec.attach(a)
 	err := result(t, runApp(t, context.Background(), a, RunOptions{}))
-	require.ErrorIs(t, err, ErrAbnormalClosure)
+	require.ErrorIs(t, err, wsconn.ErrAbnormalClosure)
 
 	assert.Equal(t, []string{"open", "error", `close:1006:""`}, rec.list())
 	errs, conns := rec.errors()
 	require.Len(t, errs, 1)
-	assert.ErrorIs(t, errs[0], ErrAbnormalClosure)
+	assert.ErrorIs(t, errs[0], wsconn.ErrAbnormalClosure)
 	assert.NotNil(t, conns[0])
 }
 
 func TestAppReconnectAfterAbort(t *testing.T) {
 	var accepted atomic.Int32
-	srv := newAppServer(t, nil, func(c *WebsocketConnection, r *http.Request) {
+	srv := newAppServer(t, nil, func(c *wsconn.WebsocketConnection, r *http.Request) {
 		if accepted.Add(1) <= 3 {
 			c.Abort() // the first three connections drop at once
 		}
@@ -384,15 +390,15 @@ func TestAppReconnectAfterAbort(t *testing.T) {
 	})
 
 	rec.waitCount(t, "reconnect", 3)
-	var last *WebsocketConnection
+	var last *wsconn.WebsocketConnection
 	for range 4 {
 		last = srv.next(t)
 	}
 	rec.waitFor(t, "an open connection", func([]string) bool { return a.Conn() != nil })
-	require.NoError(t, a.Close(CloseGoingAway, "stop"))
+	require.NoError(t, a.Close(wsconn.CloseGoingAway, "stop"))
 	require.NoError(t, result(t, done))
 	srv.waitClosed(t, last)
-	assert.Equal(t, CloseGoingAway, last.CloseCode())
+	assert.Equal(t, wsconn.CloseGoingAway, last.CloseCode())
 
 	assert.Equal(t, []string{
 		"open", "error", `close:1006:""`,
@@ -472,8 +478,8 @@ func scale(ds []time.Duration, unit time.Duration) []time.Duration {
 }
 
 func TestAppGracefulCloseStops(t *testing.T) {
-	srv := newAppServer(t, nil, func(c *WebsocketConnection, r *http.Request) {
-		c.Close(CloseNormal, "done")
+	srv := newAppServer(t, nil, func(c *wsconn.WebsocketConnection, r *http.Request) {
+		c.Close(wsconn.CloseNormal, "done")
 	})
 	rec := newAppRecorder()
 	a := &App{URL: srv.url}
@@ -484,15 +490,15 @@ func TestAppGracefulCloseStops(t *testing.T) {
 }
 
 func TestAppGracefulCloseReconnects(t *testing.T) {
-	srv := newAppServer(t, nil, func(c *WebsocketConnection, r *http.Request) {
-		c.Close(CloseServiceRestart, "restart")
+	srv := newAppServer(t, nil, func(c *wsconn.WebsocketConnection, r *http.Request) {
+		c.Close(wsconn.CloseServiceRestart, "restart")
 	})
 	rec := newAppRecorder()
 	a := &App{URL: srv.url}
 	rec.attach(a)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a.OnReconnect = func(c *WebsocketConnection) {
+	a.OnReconnect = func(c *wsconn.WebsocketConnection) {
 		rec.add("reconnect")
 		cancel()
 	}
@@ -561,10 +567,10 @@ func TestAppPingTimeout(t *testing.T) {
 		PingInterval: 40 * time.Millisecond,
 		PingTimeout:  20 * time.Millisecond,
 	}))
-	require.ErrorIs(t, err, ErrPongTimeout)
+	require.ErrorIs(t, err, wsconn.ErrPongTimeout)
 	errs, conns := rec.errors()
 	require.NotEmpty(t, errs)
-	assert.ErrorIs(t, errs[0], ErrPongTimeout)
+	assert.ErrorIs(t, errs[0], wsconn.ErrPongTimeout)
 	assert.NotNil(t, conns[0])
 	assert.Equal(t, "open", rec.list()[0])
 	assert.Equal(t, 1, rec.count(`close:1006:""`))
@@ -597,11 +603,11 @@ func TestAppPanicInCallback(t *testing.T) {
 	rec.attach(a)
 	a.OnData, a.OnContMessage = nil, nil
 	errOpen := errors.New("open failed")
-	a.OnOpen = func(c *WebsocketConnection) {
+	a.OnOpen = func(c *wsconn.WebsocketConnection) {
 		rec.add("open")
 		panic(errOpen)
 	}
-	a.OnMessage = func(c *WebsocketConnection, typ DataType, data []byte) {
+	a.OnMessage = func(c *wsconn.WebsocketConnection, typ wsconn.DataType, data []byte) {
 		rec.add("message:%s", data)
 		if string(data) == "boom" {
 			panic("boom")
@@ -609,7 +615,7 @@ func TestAppPanicInCallback(t *testing.T) {
 	}
 	onError := a.OnError
 	var calls atomic.Int32
-	a.OnError = func(c *WebsocketConnection, err error) {
+	a.OnError = func(c *wsconn.WebsocketConnection, err error) {
 		onError(c, err)
 		if calls.Add(1) == 1 {
 			panic("OnError too") // logged, not fatal
@@ -621,7 +627,7 @@ func TestAppPanicInCallback(t *testing.T) {
 	require.NoError(t, s.SendText("boom"))
 	require.NoError(t, s.SendText("next"))
 	rec.wait(t, "message:next")
-	require.NoError(t, s.Close(CloseNormal, ""))
+	require.NoError(t, s.Close(wsconn.CloseNormal, ""))
 	require.NoError(t, result(t, done))
 
 	assert.Equal(t, []string{"open", "error", "message:boom", "error", "message:next", `close:1000:""`}, rec.list())
@@ -652,7 +658,7 @@ func TestAppCancelClosesGoingAway(t *testing.T) {
 	cancel()
 	require.NoError(t, result(t, done))
 	srv.waitClosed(t, s)
-	assert.Equal(t, CloseGoingAway, s.CloseCode())
+	assert.Equal(t, wsconn.CloseGoingAway, s.CloseCode())
 	assert.Equal(t, "going away", s.CloseData())
 	assert.Equal(t, []string{"open", `close:1001:"going away"`}, rec.list())
 	st := s.CloseStatus()
@@ -660,16 +666,32 @@ func TestAppCancelClosesGoingAway(t *testing.T) {
 }
 
 func TestAppClose(t *testing.T) {
-	srv := newAppServer(t, nil, func(c *WebsocketConnection, r *http.Request) {
-		c.OnMessage(func(typ DataType, data []byte) { c.SendMessage(typ, data) })
+	srv := newAppServer(t, nil, func(c *wsconn.WebsocketConnection, r *http.Request) {
+		c.OnMessage(func(typ wsconn.DataType, data []byte) { c.SendMessage(typ, data) })
 	})
 	rec := newAppRecorder()
 	a := &App{URL: srv.url}
-	require.NoError(t, a.Close(CloseNormal, ""), "Close without a run does nothing")
+	require.NoError(t, a.Close(wsconn.CloseNormal, ""), "Close without a run does nothing")
 	rec.attach(a)
 	a.OnData, a.OnContMessage = nil, nil
-	a.OnOpen = func(c *WebsocketConnection) {
+	a.OnOpen = func(c *wsconn.WebsocketConnection) {
 		rec.add("open")
+		// The open connection's Close checks the arguments: refused
+		// ones are returned, and the run goes on.
+		for _, bad := range []struct {
+			code   wsconn.CloseCode
+			reason string
+			err    error
+		}{
+			{wsconn.CloseAbnormal, "", wsconn.ErrInvalidCloseCode},
+			{wsconn.CloseNoStatus, "reason without a code", nil},
+			{wsconn.CloseNormal, "\xff", wsconn.ErrInvalidUTF8},
+		} {
+			err := a.Close(bad.code, bad.reason)
+			if err == nil || bad.err != nil && !errors.Is(err, bad.err) {
+				rec.add("bad close accepted: %d %q: %v", bad.code, bad.reason, err)
+			}
+		}
 		if err := a.SendBinary([]byte{7}); err != nil {
 			rec.add("send failed: %v", err)
 		}
@@ -677,9 +699,9 @@ func TestAppClose(t *testing.T) {
 			rec.add("send failed: %v", err)
 		}
 	}
-	a.OnMessage = func(c *WebsocketConnection, typ DataType, data []byte) {
+	a.OnMessage = func(c *wsconn.WebsocketConnection, typ wsconn.DataType, data []byte) {
 		rec.add("message:%s:%q", typ, data)
-		if typ == DataText {
+		if typ == wsconn.DataText {
 			if err := a.Close(4000, "bye"); err != nil {
 				rec.add("close failed: %v", err)
 			}
@@ -689,15 +711,13 @@ func TestAppClose(t *testing.T) {
 	s := srv.next(t)
 	require.NoError(t, result(t, done))
 	srv.waitClosed(t, s)
-	assert.Equal(t, CloseCode(4000), s.CloseCode())
+	assert.Equal(t, wsconn.CloseCode(4000), s.CloseCode())
 	assert.Equal(t, "bye", s.CloseData())
 	assert.Equal(t, []string{"open", `message:binary:"\a"`, `message:text:"hi"`, `close:4000:"bye"`}, rec.list())
 
-	assert.ErrorIs(t, a.SendText("after"), ErrNotOpen)
+	assert.ErrorIs(t, a.SendText("after"), wsconn.ErrNotOpen)
 	assert.Nil(t, a.Conn())
-	assert.ErrorIs(t, a.Close(CloseAbnormal, ""), ErrInvalidCloseCode)
-	assert.Error(t, a.Close(CloseNoStatus, "reason without a code"))
-	assert.ErrorIs(t, a.Close(CloseNormal, "\xff"), ErrInvalidUTF8)
+	assert.NoError(t, a.Close(wsconn.CloseAbnormal, ""), "without a run, Close does nothing")
 }
 
 func TestAppDialFailure(t *testing.T) {
@@ -727,7 +747,7 @@ func TestAppDialRefused(t *testing.T) {
 
 // markedLoop is a Loop that tells whether a function of its own is running.
 type markedLoop struct {
-	*Loop
+	*wsconn.Loop
 	depth atomic.Int32
 }
 
@@ -740,10 +760,10 @@ func (m *markedLoop) Invoke(f func()) {
 }
 
 func TestAppMainContext(t *testing.T) {
-	srv := newAppServer(t, nil, func(c *WebsocketConnection, r *http.Request) {
-		c.OnMessage(func(typ DataType, data []byte) { c.SendMessage(typ, data) })
+	srv := newAppServer(t, nil, func(c *wsconn.WebsocketConnection, r *http.Request) {
+		c.OnMessage(func(typ wsconn.DataType, data []byte) { c.SendMessage(typ, data) })
 	})
-	loop := &markedLoop{Loop: NewLoop()}
+	loop := &markedLoop{Loop: wsconn.NewLoop()}
 	loopDone := make(chan struct{})
 	go func() {
 		defer close(loopDone)
@@ -765,11 +785,11 @@ func TestAppMainContext(t *testing.T) {
 	rec.attach(a)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a.OnOpen = func(c *WebsocketConnection) {
+	a.OnOpen = func(c *wsconn.WebsocketConnection) {
 		rec.add("open")
 		c.SendText("echo me")
 	}
-	a.OnMessage = func(c *WebsocketConnection, typ DataType, data []byte) {
+	a.OnMessage = func(c *wsconn.WebsocketConnection, typ wsconn.DataType, data []byte) {
 		rec.add("message:%s:%q", typ, data)
 		cancel()
 	}
@@ -793,11 +813,11 @@ func TestAppMainContext(t *testing.T) {
 func TestAppDialOptions(t *testing.T) {
 	type seen struct{ host, cookie, origin, path string }
 	got := make(chan seen, 1)
-	srv := newAppServer(t, &AcceptOptions{
+	srv := newAppServer(t, &wsconn.AcceptOptions{
 		Protocols:      []string{"chat.v2"},
 		OriginPatterns: []string{"app.example"},
 		ResponseHeader: http.Header{"Set-Cookie": {"visited=yes"}},
-	}, func(c *WebsocketConnection, r *http.Request) {
+	}, func(c *wsconn.WebsocketConnection, r *http.Request) {
 		s := seen{host: r.Host, origin: r.Header.Get("Origin"), path: r.URL.Path}
 		if ck, err := r.Cookie("session"); err == nil {
 			s.cookie = ck.Value
@@ -811,16 +831,16 @@ func TestAppDialOptions(t *testing.T) {
 	jar.SetCookies(u, []*http.Cookie{{Name: "session", Value: "42"}})
 
 	rec := newAppRecorder()
-	a := &App{URL: srv.url + "/feed", Dial: DialOptions{
+	a := &App{URL: srv.url + "/feed", Dial: wsconn.DialOptions{
 		Header:    http.Header{"Host": {"ws.example.test"}},
 		Origin:    "http://app.example",
 		Protocols: []string{"chat.v1", "chat.v2"},
 		Jar:       jar,
 	}}
 	rec.attach(a)
-	a.OnOpen = func(c *WebsocketConnection) {
+	a.OnOpen = func(c *wsconn.WebsocketConnection) {
 		rec.add("open:%s", c.Protocol())
-		c.Close(CloseNormal, "")
+		c.Close(wsconn.CloseNormal, "")
 	}
 	require.NoError(t, result(t, runApp(t, context.Background(), a, RunOptions{})))
 	assert.Equal(t, "open:chat.v2", rec.list()[0])
@@ -850,7 +870,7 @@ func TestAppRunOptionsChecked(t *testing.T) {
 	srv := newAppServer(t, nil, nil)
 	b := &App{URL: srv.url}
 	opened := make(chan struct{})
-	b.OnOpen = func(*WebsocketConnection) { close(opened) }
+	b.OnOpen = func(*wsconn.WebsocketConnection) { close(opened) }
 	done := runApp(t, ctx, b, RunOptions{})
 	select {
 	case <-opened:
@@ -858,7 +878,7 @@ func TestAppRunOptionsChecked(t *testing.T) {
 		t.Fatal("not open")
 	}
 	assert.ErrorContains(t, b.RunForever(ctx, RunOptions{}), "running already")
-	require.NoError(t, b.Close(CloseNormal, ""))
+	require.NoError(t, b.Close(wsconn.CloseNormal, ""))
 	require.NoError(t, result(t, done))
 }
 
@@ -866,10 +886,10 @@ func TestAppRunOptionsChecked(t *testing.T) {
 // RunForever from returning: the wait for the close is bounded.
 func TestAppStopWithStalledMainContext(t *testing.T) {
 	srv := newAppServer(t, nil, nil)
-	loop := NewLoop() // never run while RunForever runs
+	loop := wsconn.NewLoop() // never run while RunForever runs
 	var opened atomic.Bool
-	a := &App{URL: srv.url, Dial: DialOptions{ConnectionOptions: []Option{WithCloseTimeout(50 * time.Millisecond)}}}
-	a.OnOpen = func(*WebsocketConnection) { opened.Store(true) }
+	a := &App{URL: srv.url, Dial: wsconn.DialOptions{ConnectionOptions: []wsconn.Option{wsconn.WithCloseTimeout(50 * time.Millisecond)}}}
+	a.OnOpen = func(*wsconn.WebsocketConnection) { opened.Store(true) }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := runApp(t, ctx, a, RunOptions{MainContext: loop})
@@ -877,7 +897,7 @@ func TestAppStopWithStalledMainContext(t *testing.T) {
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(waitTimeout)
-	for a.Conn() == nil { // Dial has returned; no callback can tell, the loop is stalled
+	for a.Conn() == nil { // wsconn.Dial has returned; no callback can tell, the loop is stalled
 		select {
 		case <-tick.C:
 		case <-deadline:
@@ -887,7 +907,7 @@ func TestAppStopWithStalledMainContext(t *testing.T) {
 	cancel()
 	require.NoError(t, result(t, done))
 	srv.waitClosed(t, s)
-	assert.Equal(t, CloseGoingAway, s.CloseCode())
+	assert.Equal(t, wsconn.CloseGoingAway, s.CloseCode())
 	assert.False(t, opened.Load())
 	// What was queued runs when the loop runs again.
 	for i := 0; i < 100 && loop.Iterate(false); i++ {
@@ -951,7 +971,7 @@ func TestAppHandshakeTimeout(t *testing.T) {
 	t.Run("reconnect", func(t *testing.T) {
 		a := &App{URL: url}
 		failures := make(chan error, 10)
-		a.OnError = func(c *WebsocketConnection, err error) {
+		a.OnError = func(c *wsconn.WebsocketConnection, err error) {
 			select {
 			case failures <- err:
 			default:
@@ -966,7 +986,7 @@ func TestAppHandshakeTimeout(t *testing.T) {
 				t.Fatal("no handshake timeout reported")
 			}
 		}
-		require.NoError(t, a.Close(CloseNormal, ""))
+		require.NoError(t, a.Close(wsconn.CloseNormal, ""))
 		require.NoError(t, result(t, done))
 	})
 }

@@ -1,4 +1,7 @@
-package wsconn
+// Package wsapp runs a WebSocket client with callbacks, keepalive and
+// reconnection, as Python websocket-client's WebSocketApp and run_forever
+// do, on top of package wsconn's public API.
+package wsapp
 
 import (
 	"context"
@@ -11,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wsconn/wsconn"
 	"github.com/wsconn/wsconn/internal/frame"
 )
 
@@ -25,8 +29,8 @@ import (
 // about (nil only for OnError of a failed dial). Any of them may be nil.
 // All the callbacks of one RunForever go through one queue and run one at a
 // time, in order, never concurrently with each other, across reconnects
-// too: on RunOptions.MainContext when one is given (or a MainContext set
-// with WithMainContext in Dial.ConnectionOptions), otherwise on a goroutine
+// too: on RunOptions.MainContext when one is given (it replaces a
+// MainContext set in Dial.ConnectionOptions), otherwise on a goroutine
 // of the App. As with the connection's own handlers, reading pauses while
 // a callback runs (back-pressure), so a callback must not block waiting
 // for another event of the same App. A callback may call any method of
@@ -51,48 +55,48 @@ type App struct {
 	// TLSConfig, Proxy, NetDial, MaxRedirects, HandshakeTimeout and
 	// ConnectionOptions. RunForever adds its keepalive and MainContext
 	// options after the ConnectionOptions given here, without changing
-	// them. A zero HandshakeTimeout stands for DefaultAppHandshakeTimeout,
+	// them. A zero HandshakeTimeout stands for DefaultHandshakeTimeout,
 	// so that a server that accepts the TCP connection and never answers
 	// ends in an error (and a reconnect, if asked), not a silent hang.
-	Dial DialOptions
+	Dial wsconn.DialOptions
 
 	// OnOpen is called when the first connection of a run is open (on
 	// every connection when OnReconnect is nil). It runs before any other
 	// callback of the connection.
-	OnOpen func(c *WebsocketConnection)
+	OnOpen func(c *wsconn.WebsocketConnection)
 
 	// OnReconnect, if not nil, is called in place of OnOpen for each
 	// connection after the first one of a run that opened, as
 	// websocket-client's on_reconnect. A run whose first dials failed
 	// calls OnOpen for the first connection that opens.
-	OnReconnect func(c *WebsocketConnection)
+	OnReconnect func(c *wsconn.WebsocketConnection)
 
 	// OnMessage is called with each whole incoming message, text or
 	// binary (websocket-client's on_message), once its last frame has
 	// arrived.
-	OnMessage func(c *WebsocketConnection, typ DataType, data []byte)
+	OnMessage func(c *wsconn.WebsocketConnection, typ wsconn.DataType, data []byte)
 
 	// OnData is called with every frame of every incoming message as it
 	// arrives, before OnContMessage and OnMessage (websocket-client's
 	// on_data): typ is the message's type, fin is set on its last frame,
 	// so an unfragmented message is one call with fin set. A compressed
 	// message arrives as one call, once decoded.
-	OnData func(c *WebsocketConnection, typ DataType, data []byte, fin bool)
+	OnData func(c *wsconn.WebsocketConnection, typ wsconn.DataType, data []byte, fin bool)
 
 	// OnContMessage is called with each continuation frame, that is
 	// every frame of a fragmented message but its first, fin being set
 	// on the last one (websocket-client's on_cont_message). The first
 	// frame is seen by OnData. Unlike websocket-client, OnMessage still
 	// gets each message whole, not its first frame.
-	OnContMessage func(c *WebsocketConnection, data []byte, fin bool)
+	OnContMessage func(c *wsconn.WebsocketConnection, data []byte, fin bool)
 
 	// OnPing is called with the payload of each ping from the server,
 	// which the connection has already answered.
-	OnPing func(c *WebsocketConnection, payload []byte)
+	OnPing func(c *wsconn.WebsocketConnection, payload []byte)
 
 	// OnPong is called with the payload of each pong, such as the
 	// answers to the keepalive pings of RunOptions.PingInterval.
-	OnPong func(c *WebsocketConnection, payload []byte)
+	OnPong func(c *wsconn.WebsocketConnection, payload []byte)
 
 	// OnError is called with what went wrong: a failed dial (c is nil),
 	// the connection's errors (ErrPongTimeout, ErrAbnormalClosure, a
@@ -100,32 +104,32 @@ type App struct {
 	// other callbacks (*PanicError). An error does not stop the runner by
 	// itself: the connection closes after its errors, then RunForever
 	// reconnects or returns.
-	OnError func(c *WebsocketConnection, err error)
+	OnError func(c *wsconn.WebsocketConnection, err error)
 
 	// OnClose is called once for every connection that opened, when it
 	// has closed, with the close code and reason the server sent:
 	// CloseAbnormal (1006) when no close frame came, CloseNoStatus (1005)
 	// when the server's close frame had no code. c.CloseStatus() tells
 	// more, such as the code this side sent.
-	OnClose func(c *WebsocketConnection, code CloseCode, reason string)
+	OnClose func(c *wsconn.WebsocketConnection, code wsconn.CloseCode, reason string)
 
 	// Logger receives the panics that cannot go to OnError. Nil means
 	// slog.Default().
 	Logger *slog.Logger
 
 	mu   sync.Mutex
-	run  *appRun              // the run in progress, or nil
-	conn *WebsocketConnection // its open connection, or nil
+	run  *appRun                     // the run in progress, or nil
+	conn *wsconn.WebsocketConnection // its open connection, or nil
 
 	onWait func(base, d time.Duration) // test hook: a reconnect delay is about to be waited
 }
 
-// DefaultAppHandshakeTimeout bounds each handshake of an App whose
+// DefaultHandshakeTimeout bounds each handshake of an App whose
 // Dial.HandshakeTimeout is zero.
-const DefaultAppHandshakeTimeout = 30 * time.Second
+const DefaultHandshakeTimeout = 30 * time.Second
 
-// appHandshakeTimeout is DefaultAppHandshakeTimeout, shorter in tests.
-var appHandshakeTimeout = DefaultAppHandshakeTimeout
+// appHandshakeTimeout is DefaultHandshakeTimeout, shorter in tests.
+var appHandshakeTimeout = DefaultHandshakeTimeout
 
 // RunOptions configures App.RunForever, as the arguments of
 // websocket-client's run_forever.
@@ -172,7 +176,7 @@ type RunOptions struct {
 	// It must keep running until RunForever returns: RunForever waits
 	// for the callbacks of a closing connection (when it stops, at most
 	// the close timeout and a second).
-	MainContext MainContext
+	MainContext wsconn.MainContext
 }
 
 // PanicError is the error that OnError gets when another callback of an
@@ -185,7 +189,7 @@ type PanicError struct {
 
 // Error describes the panic.
 func (e *PanicError) Error() string {
-	return fmt.Sprintf("wsconn: App.%s panicked: %v", e.Callback, e.Value)
+	return fmt.Sprintf("wsapp: App.%s panicked: %v", e.Callback, e.Value)
 }
 
 // Unwrap returns the panic's value if it is an error.
@@ -199,7 +203,7 @@ func (e *PanicError) Unwrap() error {
 type appRun struct {
 	cancel     context.CancelFunc
 	stopped    bool // App.Close was called
-	stopCode   CloseCode
+	stopCode   wsconn.CloseCode
 	stopReason string
 }
 
@@ -239,32 +243,25 @@ func (a *App) RunForever(ctx context.Context, opts RunOptions) error {
 		dial.HandshakeTimeout = appHandshakeTimeout
 	}
 	connOpts := slices.Clip(a.Dial.ConnectionOptions)
-	var scratch options
-	for _, o := range connOpts {
-		o(&scratch)
-	}
-	var mc MainContext = &appQueue{}
-	switch {
-	case opts.MainContext != nil:
+	var mc wsconn.MainContext = &appQueue{}
+	if opts.MainContext != nil {
 		mc = opts.MainContext
-	case scratch.mainContext != nil:
-		mc = scratch.mainContext
 	}
 	if opts.PingInterval > 0 {
-		connOpts = append(connOpts, WithKeepaliveInterval(opts.PingInterval))
+		connOpts = append(connOpts, wsconn.WithKeepaliveInterval(opts.PingInterval))
 	}
 	if opts.PingTimeout > 0 {
-		connOpts = append(connOpts, WithKeepalivePongTimeout(opts.PingTimeout))
+		connOpts = append(connOpts, wsconn.WithKeepalivePongTimeout(opts.PingTimeout))
 	}
 	if len(opts.PingPayload) > 0 {
-		connOpts = append(connOpts, WithKeepalivePingPayload(opts.PingPayload))
+		connOpts = append(connOpts, wsconn.WithKeepalivePingPayload(opts.PingPayload))
 	}
-	dial.ConnectionOptions = append(connOpts, WithMainContext(mc))
+	dial.ConnectionOptions = append(connOpts, wsconn.WithMainContext(mc))
 
 	a.mu.Lock()
 	if a.run != nil {
 		a.mu.Unlock()
-		return errors.New("wsconn: App.RunForever: the App is running already")
+		return errors.New("wsapp: App.RunForever: the App is running already")
 	}
 	a.run = r
 	a.mu.Unlock()
@@ -278,7 +275,7 @@ func (a *App) RunForever(ctx context.Context, opts RunOptions) error {
 	opened := false
 	for {
 		var failure error
-		c, _, err := Dial(ctx, a.URL, &dial)
+		c, _, err := wsconn.Dial(ctx, a.URL, &dial)
 		if err != nil {
 			if ctx.Err() != nil {
 				a.flush(ctx, mc)
@@ -329,15 +326,15 @@ func (a *App) RunForever(ctx context.Context, opts RunOptions) error {
 func (o *RunOptions) check() error {
 	switch {
 	case o.PingInterval < 0 || o.PingTimeout < 0:
-		return errors.New("wsconn: App.RunForever: negative ping interval or timeout")
+		return errors.New("wsapp: App.RunForever: negative ping interval or timeout")
 	case o.PingTimeout > 0 && o.PingInterval == 0:
-		return errors.New("wsconn: App.RunForever: a ping timeout needs a ping interval")
+		return errors.New("wsapp: App.RunForever: a ping timeout needs a ping interval")
 	case o.PingTimeout > 0 && o.PingTimeout >= o.PingInterval:
-		return fmt.Errorf("wsconn: App.RunForever: ping timeout %v must be shorter than the ping interval %v", o.PingTimeout, o.PingInterval)
+		return fmt.Errorf("wsapp: App.RunForever: ping timeout %v must be shorter than the ping interval %v", o.PingTimeout, o.PingInterval)
 	case o.ReconnectDelay < 0 || o.MaxReconnectDelay < 0:
-		return errors.New("wsconn: App.RunForever: negative reconnect delay")
+		return errors.New("wsapp: App.RunForever: negative reconnect delay")
 	case len(o.PingPayload) > frame.MaxControlPayload:
-		return fmt.Errorf("wsconn: App.RunForever: ping payload of %d bytes, at most %d", len(o.PingPayload), frame.MaxControlPayload)
+		return fmt.Errorf("wsapp: App.RunForever: ping payload of %d bytes, at most %d", len(o.PingPayload), frame.MaxControlPayload)
 	}
 	return nil
 }
@@ -352,7 +349,7 @@ type sessionEnd struct {
 
 // serve runs one connection until it has closed and its OnClose has run,
 // or until the run stops.
-func (a *App) serve(ctx context.Context, mc MainContext, s *appSession) sessionEnd {
+func (a *App) serve(ctx context.Context, mc wsconn.MainContext, s *appSession) sessionEnd {
 	c := s.c
 	a.mu.Lock()
 	a.conn = c
@@ -379,7 +376,8 @@ func (a *App) serve(ctx context.Context, mc MainContext, s *appSession) sessionE
 		c.Close(a.stopArgs())
 		// The connection ends within its close timeout; its handlers
 		// follow, unless the user's MainContext has stopped running.
-		closed := waitFor(s.closed, c.opts.closeTimeout+stopGrace)
+		<-c.Done()
+		closed := waitFor(s.closed, stopGrace)
 		if !closed {
 			c.Abort()
 		}
@@ -388,9 +386,9 @@ func (a *App) serve(ctx context.Context, mc MainContext, s *appSession) sessionE
 
 	st := c.CloseStatus()
 	failure := s.err
-	if failure == nil && st.Code == CloseAbnormal {
+	if failure == nil && st.Code == wsconn.CloseAbnormal {
 		// Aborted by the program: a failure, so that it reconnects.
-		failure = fmt.Errorf("%w: connection aborted", ErrAbnormalClosure)
+		failure = fmt.Errorf("%w: connection aborted", wsconn.ErrAbnormalClosure)
 	}
 	if failure != nil {
 		return sessionEnd{failure: failure}
@@ -400,19 +398,19 @@ func (a *App) serve(ctx context.Context, mc MainContext, s *appSession) sessionE
 
 // stopArgs returns the close code and reason for the connection of a run
 // that stops.
-func (a *App) stopArgs() (CloseCode, string) {
+func (a *App) stopArgs() (wsconn.CloseCode, string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.run != nil && a.run.stopped {
 		return a.run.stopCode, a.run.stopReason
 	}
-	return CloseGoingAway, "going away"
+	return wsconn.CloseGoingAway, "going away"
 }
 
 // flush waits until the callbacks queued on mc have run, so that
 // RunForever returns after them. On the user's MainContext, which may
 // have stopped, the wait is bounded once ctx is done.
-func (a *App) flush(ctx context.Context, mc MainContext) {
+func (a *App) flush(ctx context.Context, mc wsconn.MainContext) {
 	done := make(chan struct{})
 	mc.Invoke(func() { close(done) })
 	if _, own := mc.(*appQueue); own {
@@ -441,12 +439,14 @@ func waitFor(ch <-chan struct{}, d time.Duration) bool {
 // Close stops RunForever: the open connection is closed with code and
 // reason, a reconnect delay or a dial in progress is cut short, and
 // RunForever returns nil once the connection has closed. It returns at
-// once, without waiting for that. code and reason are checked as
-// WebsocketConnection.Close checks them. Without a run in progress, Close
-// does nothing.
-func (a *App) Close(code CloseCode, reason string) error {
-	if _, err := checkClose(code, reason); err != nil {
-		return &opError{"App.Close", err}
+// once, without waiting for that. The open connection's Close checks code
+// and reason: when it refuses them, App.Close returns its error and the
+// run goes on. Without a run in progress, Close does nothing.
+func (a *App) Close(code wsconn.CloseCode, reason string) error {
+	if c := a.Conn(); c != nil {
+		if err := c.Close(code, reason); err != nil {
+			return err
+		}
 	}
 	a.mu.Lock()
 	r := a.run
@@ -463,7 +463,7 @@ func (a *App) Close(code CloseCode, reason string) error {
 // Conn returns the open connection of the run in progress: nil before the
 // first dial succeeds, between a close and the reconnect, and after
 // RunForever has returned.
-func (a *App) Conn() *WebsocketConnection {
+func (a *App) Conn() *wsconn.WebsocketConnection {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.conn
@@ -474,7 +474,7 @@ func (a *App) Conn() *WebsocketConnection {
 func (a *App) SendText(text string) error {
 	c := a.Conn()
 	if c == nil {
-		return ErrNotOpen
+		return wsconn.ErrNotOpen
 	}
 	return c.SendText(text)
 }
@@ -484,13 +484,13 @@ func (a *App) SendText(text string) error {
 func (a *App) SendBinary(data []byte) error {
 	c := a.Conn()
 	if c == nil {
-		return ErrNotOpen
+		return wsconn.ErrNotOpen
 	}
 	return c.SendBinary(data)
 }
 
 // call runs one callback, turning a panic into a *PanicError for OnError.
-func (a *App) call(name string, c *WebsocketConnection, f func()) {
+func (a *App) call(name string, c *wsconn.WebsocketConnection, f func()) {
 	defer func() {
 		if v := recover(); v != nil {
 			a.reportError(c, &PanicError{Callback: name, Value: v, Stack: debug.Stack()})
@@ -500,11 +500,11 @@ func (a *App) call(name string, c *WebsocketConnection, f func()) {
 }
 
 // reportError calls OnError, logging what it cannot take.
-func (a *App) reportError(c *WebsocketConnection, err error) {
+func (a *App) reportError(c *wsconn.WebsocketConnection, err error) {
 	var pe *PanicError
 	if a.OnError == nil {
 		if errors.As(err, &pe) {
-			a.logger().Error("wsconn: App: callback panicked", "callback", pe.Callback, "panic", pe.Value, "stack", string(pe.Stack))
+			a.logger().Error("wsapp: callback panicked", "callback", pe.Callback, "panic", pe.Value, "stack", string(pe.Stack))
 		}
 		return
 	}
@@ -528,10 +528,10 @@ func (a *App) logger() *slog.Logger {
 // run reads err after closed is closed.
 type appSession struct {
 	app       *App
-	c         *WebsocketConnection
+	c         *wsconn.WebsocketConnection
 	reconnect bool          // not the first connection of the run to open
 	closed    chan struct{} // closed after OnClose
-	err       error         // the first error of the connection, other than ErrNotSent
+	err       error         // the first error of the connection, other than wsconn.ErrNotSent
 
 	inMessage bool   // a fragmented message has begun
 	msg       []byte // its frames so far, for OnMessage
@@ -571,13 +571,13 @@ func (s *appSession) connect() {
 }
 
 func (s *appSession) onError(err error) {
-	if s.err == nil && !errors.Is(err, ErrNotSent) {
+	if s.err == nil && !errors.Is(err, wsconn.ErrNotSent) {
 		s.err = err
 	}
 	s.app.reportError(s.c, err)
 }
 
-func (s *appSession) onMessage(typ DataType, data []byte) {
+func (s *appSession) onMessage(typ wsconn.DataType, data []byte) {
 	if a := s.app; a.OnMessage != nil {
 		a.call("OnMessage", s.c, func() { a.OnMessage(s.c, typ, data) })
 	}
@@ -585,7 +585,7 @@ func (s *appSession) onMessage(typ DataType, data []byte) {
 
 // onFragment gets every frame of every message: it feeds OnData and
 // OnContMessage, and reassembles messages for OnMessage.
-func (s *appSession) onFragment(typ DataType, data []byte, fin bool) {
+func (s *appSession) onFragment(typ wsconn.DataType, data []byte, fin bool) {
 	a, c := s.app, s.c
 	first := !s.inMessage
 	s.inMessage = !fin

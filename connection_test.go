@@ -5,8 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -508,4 +511,315 @@ func TestClientIgnoresFramesAfterServerClose(t *testing.T) {
 	rec.waitClosed(t)
 	assert.Empty(t, drainMessages(rec))
 	assert.True(t, c.CloseStatus().Clean)
+}
+
+// TestClosingHandlerLastWords: when the peer's close frame arrives, the
+// closing handler may still send, and what it sends goes out before the
+// close frame that answers. The side that called Close itself refuses new
+// data in its closing handler.
+func TestClosingHandlerLastWords(t *testing.T) {
+	t.Run("answering side", func(t *testing.T) {
+		c, p, rec := newRaw(t, ConnectionServer)
+		sent := make(chan error, 1)
+		c.OnClosing(func() { sent <- c.SendText("last words") })
+		p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseNormal, "bye"))
+		h, payload := p.read()
+		assert.Equal(t, frame.OpText, h.Opcode, "the closing handler's message comes before the close frame")
+		assert.Equal(t, "last words", string(payload))
+		code, reason, frames := p.readClose()
+		assert.Equal(t, CloseNormal, code)
+		assert.Equal(t, "bye", reason)
+		assert.Zero(t, frames)
+		select {
+		case err := <-sent:
+			assert.NoError(t, err)
+		case <-time.After(waitTimeout):
+			t.Fatal("closing handler did not run")
+		}
+		p.expectEOF()
+		rec.waitClosed(t)
+		assert.True(t, c.CloseStatus().Clean)
+	})
+	t.Run("closing side", func(t *testing.T) {
+		c, p, rec := newRaw(t, ConnectionClient)
+		sent := make(chan error, 1)
+		c.OnClosing(func() { sent <- c.SendText("too late") })
+		require.NoError(t, c.Close(CloseNormal, ""))
+		select {
+		case err := <-sent:
+			assert.ErrorIs(t, err, ErrNotOpen)
+		case <-time.After(waitTimeout):
+			t.Fatal("closing handler did not run")
+		}
+		code, _, frames := p.readClose()
+		assert.Equal(t, CloseNormal, code)
+		assert.Zero(t, frames, "nothing was sent after Close")
+		p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseNormal, ""))
+		p.conn.Close()
+		rec.waitClosed(t)
+	})
+}
+
+// TestClosingHandlerLastWordsOverTCP: the client's closing handler answers
+// the server's Close with a message, which the server receives before
+// closed.
+func TestClosingHandlerLastWordsOverTCP(t *testing.T) {
+	client, server, _, sr := tcpPair(t)
+	sent := make(chan error, 1)
+	client.OnClosing(func() { sent <- client.SendText("bye from client") })
+	require.NoError(t, server.Close(CloseNormal, "server done"))
+	select {
+	case err := <-sent:
+		assert.NoError(t, err)
+	case <-time.After(waitTimeout):
+		t.Fatal("client closing handler did not run")
+	}
+	sr.waitClosed(t)
+	m := sr.message(t)
+	assert.Equal(t, DataText, m.typ)
+	assert.Equal(t, "bye from client", string(m.data))
+	events := sr.list()
+	msg, closed := slices.Index(events, "message"), slices.Index(events, "closed")
+	assert.True(t, msg >= 0 && msg < closed, "message before closed: %v", events)
+	assert.True(t, server.CloseStatus().Clean)
+}
+
+// TestCloseEchoesReasonToTheClosingSide: the answer to a close frame echoes
+// its code and reason, so the side that called Close sees its own reason.
+func TestCloseEchoesReasonToTheClosingSide(t *testing.T) {
+	for _, transport := range []string{"pipe", "tcp"} {
+		t.Run(transport, func(t *testing.T) {
+			mk := pair
+			if transport == "tcp" {
+				mk = tcpPair
+			}
+			client, server, cr, sr := mk(t)
+			require.NoError(t, client.Close(CloseGoingAway, "GOING_AWAY"))
+			cr.waitClosed(t)
+			sr.waitClosed(t)
+			assert.Equal(t, CloseGoingAway, client.CloseCode())
+			assert.Equal(t, "GOING_AWAY", client.CloseData())
+			assert.Equal(t, "GOING_AWAY", server.CloseData())
+			assert.Equal(t, "GOING_AWAY", server.CloseStatus().SentReason)
+			assert.True(t, client.CloseStatus().Clean)
+		})
+	}
+}
+
+// plainStream is an io.ReadWriteCloser without network addresses.
+type plainStream struct {
+	r *io.PipeReader
+	w *io.PipeWriter
+}
+
+func (s plainStream) Read(p []byte) (int, error)  { return s.r.Read(p) }
+func (s plainStream) Write(p []byte) (int, error) { return s.w.Write(p) }
+func (s plainStream) Close() error {
+	s.r.Close()
+	return s.w.Close()
+}
+
+func TestLocalAndRemoteAddr(t *testing.T) {
+	a, b := tcpConns(t)
+	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil)
+	cr, sr := record(client), record(server)
+	defer func() {
+		client.Abort()
+		server.Abort()
+		cr.waitClosed(t)
+		sr.waitClosed(t)
+	}()
+	assert.Equal(t, a.LocalAddr(), client.LocalAddr())
+	assert.Equal(t, a.RemoteAddr(), client.RemoteAddr())
+	assert.Equal(t, b.LocalAddr(), server.LocalAddr())
+	assert.Equal(t, b.RemoteAddr(), server.RemoteAddr())
+	require.NotNil(t, client.LocalAddr())
+	assert.Equal(t, client.LocalAddr().String(), server.RemoteAddr().String())
+
+	// A stream without addresses.
+	r1, w1 := io.Pipe()
+	r2, w2 := io.Pipe()
+	defer r2.Close()
+	defer w1.Close()
+	c := NewWebsocketConnection(plainStream{r1, w2}, testURI, ConnectionClient, "", "", nil)
+	rec := record(c)
+	assert.Nil(t, c.LocalAddr())
+	assert.Nil(t, c.RemoteAddr())
+	c.Abort()
+	rec.waitClosed(t)
+}
+
+func TestDone(t *testing.T) {
+	t.Run("closing handshake", func(t *testing.T) {
+		c, p, rec := newRaw(t, ConnectionServer)
+		select {
+		case <-c.Done():
+			t.Fatal("Done is closed while open")
+		default:
+		}
+		require.NoError(t, c.Close(CloseNormal, "bye"))
+		code, _, _ := p.readClose()
+		require.Equal(t, CloseNormal, code)
+		assert.Equal(t, StateClosing, c.State())
+		select {
+		case <-c.Done():
+			t.Fatal("Done is closed while closing")
+		default:
+		}
+		p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseNormal, "ok"))
+		select {
+		case <-c.Done():
+		case <-time.After(waitTimeout):
+			t.Fatal("Done not closed")
+		}
+		assert.Equal(t, StateClosed, c.State())
+		want := CloseStatus{Code: CloseNormal, Reason: "ok", SentCode: CloseNormal, SentReason: "bye", Clean: true}
+		assert.Equal(t, want, c.CloseStatus(), "final when Done is closed")
+		rec.waitClosed(t)
+		assert.Equal(t, want, c.CloseStatus())
+	})
+	t.Run("abort", func(t *testing.T) {
+		c, _, _ := newRaw(t, ConnectionClient)
+		c.Abort()
+		select {
+		case <-c.Done():
+		case <-time.After(waitTimeout):
+			t.Fatal("Done not closed")
+		}
+		assert.Equal(t, StateClosed, c.State())
+		assert.Equal(t, CloseAbnormal, c.CloseStatus().Code)
+	})
+}
+
+// TestFlushNotStarvedBySteadySender: Flush waits for the messages queued
+// before the call, however many are queued after it. The sender keeps
+// `ahead` messages more than the peer has read, and the pipe holds fewer
+// than that, so the queue is never empty while it runs.
+func TestFlushNotStarvedBySteadySender(t *testing.T) {
+	c, p, _ := newRawOver(t, ConnectionServer, 256)
+	const ahead = 16
+	msg := strings.Repeat("m", 60)
+	sent := make(chan struct{}, 8*ahead) // a token per message sent
+	room := make(chan struct{}, 8*ahead) // the sender's credit
+	for i := 0; i < 2*ahead; i++ {
+		room <- struct{}{}
+	}
+	var total atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() {
+		close(stop)
+		p.conn.Close()
+		wg.Wait()
+	}()
+	wg.Add(2)
+	go func() { // the steady sender
+		defer wg.Done()
+		deadline := time.After(waitTimeout)
+		for i := 0; i < 1<<20; i++ {
+			select {
+			case <-room:
+			case <-stop:
+				return
+			case <-deadline:
+				return
+			}
+			if c.SendText(msg) != nil {
+				return
+			}
+			total.Add(1)
+			sent <- struct{}{}
+		}
+	}()
+	go func() { // the peer reads message k once message k+ahead is sent
+		defer wg.Done()
+		for i := 0; i < ahead; i++ {
+			select {
+			case <-sent:
+			case <-stop:
+				return
+			}
+		}
+		for {
+			select {
+			case <-sent:
+			case <-stop:
+				return
+			}
+			p.conn.SetReadDeadline(time.Now().Add(waitTimeout))
+			if _, _, err := frame.ReadFrame(p.br, 0); err != nil {
+				return
+			}
+			room <- struct{}{}
+		}
+	}()
+	require.Eventually(t, func() bool { return total.Load() >= 2*ahead }, waitTimeout, time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	require.NoError(t, c.Flush(ctx), "Flush starved by a steady sender")
+	assert.Greater(t, c.BufferedAmount(), int64(0), "Flush returned while later messages were queued")
+}
+
+// TestFlushReportsDroppedMessages: Flush returns nil once everything was
+// sent, and ErrNotSent after Abort dropped queued messages, even when
+// called after the drop.
+func TestFlushReportsDroppedMessages(t *testing.T) {
+	client, _, _, sr := pair(t)
+	for i := 0; i < 10; i++ {
+		require.NoError(t, client.SendText("x"))
+	}
+	for i := 0; i < 10; i++ {
+		sr.message(t)
+	}
+	require.NoError(t, client.Flush(testCtx(t)))
+
+	a, b := pipeSized(1024)
+	defer b.Close()
+	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", nil)
+	rec := record(c)
+	// Nobody reads b: the messages stay queued.
+	for i := 0; i < 10; i++ {
+		require.NoError(t, c.SendBinary(make([]byte, 10000)))
+	}
+	c.Abort()
+	rec.waitClosed(t)
+	assert.ErrorIs(t, c.Flush(testCtx(t)), ErrNotSent)
+}
+
+func TestCloseStatusString(t *testing.T) {
+	assert.Equal(t, "not closed", CloseStatus{}.String())
+
+	c, p, rec := newRaw(t, ConnectionServer)
+	p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseGoingAway, "bye"))
+	p.readClose()
+	p.expectEOF()
+	rec.waitClosed(t)
+	s := c.CloseStatus().String()
+	assert.Contains(t, s, "cleanly by the peer")
+	assert.Contains(t, s, "1001")
+	assert.Contains(t, s, `"bye"`)
+
+	c2, p2, rec2 := newRaw(t, ConnectionClient)
+	p2.conn.Close()
+	rec2.waitClosed(t)
+	s = c2.CloseStatus().String()
+	assert.Contains(t, s, "abnormally")
+	assert.Contains(t, s, "1006")
+}
+
+func TestErrorMessagesHaveOnePrefix(t *testing.T) {
+	c, _, _ := newRaw(t, ConnectionClient)
+	err := c.SendText("bad \xff")
+	require.ErrorIs(t, err, ErrInvalidUTF8)
+	assert.Equal(t, "wsconn: SendText: invalid UTF-8", err.Error())
+	err = c.SendMessage(DataText, []byte{0xff})
+	require.ErrorIs(t, err, ErrInvalidUTF8)
+	assert.Equal(t, "wsconn: SendMessage: invalid UTF-8", err.Error())
+	err = c.Close(CloseReserved, "")
+	require.ErrorIs(t, err, ErrInvalidCloseCode)
+	assert.Equal(t, 1, strings.Count(err.Error(), "wsconn:"), "%q", err.Error())
+	err = c.Close(CloseNormal, "\xff")
+	require.ErrorIs(t, err, ErrInvalidUTF8)
+	assert.Equal(t, 1, strings.Count(err.Error(), "wsconn:"), "%q", err.Error())
 }

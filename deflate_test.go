@@ -270,3 +270,19 @@ func dialTest(t *testing.T, url string, opts *DialOptions) (*WebsocketConnection
 	defer cancel()
 	return Dial(ctx, url, opts)
 }
+
+// TestDeflateCorruptMessageWrapsErrCorrupt: a compressed message that does
+// not inflate fails the connection with 1007, and the error reported wraps
+// the extension's ErrCorrupt.
+func TestDeflateCorruptMessageWrapsErrCorrupt(t *testing.T) {
+	c, p, rec := deflateServer(t)
+	p.send(frame.Header{Fin: true, RSV: frame.RSV1, Opcode: frame.OpBinary}, []byte{0xff, 0xfe, 0xfd, 0xfc, 0xfb})
+	code, _, _ := p.readClose()
+	assert.Equal(t, CloseInvalidPayload, code)
+	err := rec.err(t)
+	assert.ErrorIs(t, err, extensions.ErrCorrupt)
+	var perr *ProtocolError
+	require.ErrorAs(t, err, &perr)
+	assert.Equal(t, CloseInvalidPayload, perr.Code)
+	assert.Equal(t, CloseInvalidPayload, c.CloseStatus().SentCode)
+}

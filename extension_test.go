@@ -3,6 +3,7 @@ package wsconn
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -118,4 +119,62 @@ func TestExtensionDecodedSizeLimit(t *testing.T) {
 	code, _, _ := p.readClose()
 	assert.Equal(t, CloseMessageTooBig, code)
 	assert.ErrorIs(t, rec.err(t), ErrMessageTooBig)
+}
+
+var errPoisoned = errors.New("poisoned message")
+
+// poisonOut is an extension that passes messages through unchanged, but
+// fails on an outgoing message "poison".
+type poisonOut struct{}
+
+func (poisonOut) Name() string                                       { return "x-poison" }
+func (poisonOut) Configure(extensions.Side, extensions.Params) error { return nil }
+func (poisonOut) RequestParams() extensions.Params                   { return nil }
+func (poisonOut) ResponseParams() extensions.Params                  { return nil }
+func (poisonOut) ReservedBits() byte                                 { return 0 }
+
+func (poisonOut) ProcessOutgoing(m *extensions.Message) error {
+	if string(m.Payload) == "poison" {
+		return errPoisoned
+	}
+	return nil
+}
+
+func (poisonOut) ProcessIncoming(m *extensions.Message, limit int) error {
+	m.Payload = bytes.Clone(m.Payload)
+	return nil
+}
+
+// TestOutgoingExtensionFailureFailsWith1011: an extension's failure on an
+// outgoing message fails the connection with 1011 after the messages
+// queued before it, and is reported.
+func TestOutgoingExtensionFailureFailsWith1011(t *testing.T) {
+	a, b := pipePair()
+	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", []extensions.Extension{poisonOut{}})
+	rec := record(c)
+	p := &rawPeer{t: t, conn: b, br: bufio.NewReader(b), mask: true}
+	defer func() {
+		c.Abort()
+		b.Close()
+		rec.waitClosed(t)
+	}()
+	require.NoError(t, c.SendText("one"))
+	require.NoError(t, c.SendText("two"))
+	require.NoError(t, c.SendText("poison"))
+	for _, want := range []string{"one", "two"} {
+		h, payload := p.read()
+		require.Equal(t, frame.OpText, h.Opcode)
+		assert.Equal(t, want, string(payload))
+	}
+	code, _, frames := p.readClose()
+	assert.Equal(t, CloseInternalError, code, "the peer sees 1011")
+	assert.Zero(t, frames, "the poisoned message is not sent")
+	err := rec.err(t)
+	assert.ErrorIs(t, err, errPoisoned)
+	assert.Equal(t, CloseInternalError, c.CloseStatus().SentCode)
+	p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseInternalError, ""))
+	p.expectEOF()
+	rec.waitClosed(t)
+	assert.Equal(t, CloseInternalError, c.CloseStatus().SentCode)
+	assert.Equal(t, CloseInternalError, c.CloseCode())
 }

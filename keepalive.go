@@ -24,7 +24,7 @@ type keepalive struct {
 	framesAtPng uint64 // frames received when the ping went to the stream
 
 	payload   []byte    // of every keepalive ping
-	writtenAt time.Time // when the last keepalive ping was written
+	writtenAt time.Time // when the last keepalive ping went to the stream
 	rttWait   bool      // its pong has not come yet
 
 	frames  atomic.Uint64 // frames received so far
@@ -105,12 +105,14 @@ func (c *WebsocketConnection) keepaliveTick() {
 func (k *keepalive) pingSendingLocked() {
 	k.framesAtPng = k.frames.Load()
 	k.waiting.Store(true)
+	// The round trip counts from now: the pong may come back before the
+	// write has returned.
+	k.writtenAt, k.rttWait = time.Now(), true
 }
 
 // pingWrittenLocked starts the pong deadline when a keepalive ping has been
 // written, unless an answer already came. c.mu is held.
 func (k *keepalive) pingWrittenLocked(c *WebsocketConnection) {
-	k.writtenAt, k.rttWait = time.Now(), true
 	if c.state != StateOpen || !k.waiting.Load() || k.pongTimeout <= 0 || k.paused {
 		return
 	}

@@ -1,6 +1,8 @@
 package wsconn
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,4 +100,79 @@ func TestSetKeepaliveIntervalStartsPings(t *testing.T) {
 	h, _ := p.read()
 	assert.Equal(t, frame.OpPing, h.Opcode)
 	assert.True(t, h.Masked)
+}
+
+// TestRoundTripTimeInsideOnPongIsThatPongs: inside a pong handler,
+// RoundTripTime is the round trip of the pong being delivered, even when
+// the next pong has already been read. The first pong's handler is held
+// until the connection has read the second pong.
+func TestRoundTripTimeInsideOnPongIsThatPongs(t *testing.T) {
+	c, p, _ := newRaw(t, ConnectionServer,
+		WithKeepaliveInterval(5*time.Millisecond), WithKeepalivePingPayload([]byte("ka")))
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock) // runs before newRaw's cleanup
+	seen := make(chan time.Duration, 2)
+	var pongs atomic.Int32
+	c.OnPong(func(payload []byte) {
+		if string(payload) != "ka" {
+			return
+		}
+		if pongs.Add(1) == 1 {
+			entered <- struct{}{}
+			<-release
+		}
+		seen <- c.RoundTripTime()
+	})
+	// answer reads up to the next keepalive ping and answers it, once the
+	// connection has noted when the ping went out (it does so before the
+	// write, so the wait is short).
+	answer := func() {
+		t.Helper()
+		for i := 0; i < 100; i++ {
+			h, payload := p.read()
+			if h.Opcode == frame.OpPing {
+				require.Eventually(t, func() bool {
+					c.mu.Lock()
+					defer c.mu.Unlock()
+					return c.ka.rttWait
+				}, waitTimeout, time.Millisecond)
+				p.send(frame.Header{Fin: true, Opcode: frame.OpPong}, payload)
+				return
+			}
+		}
+		t.Fatal("no keepalive ping")
+	}
+	answer()
+	select {
+	case <-entered:
+	case <-time.After(waitTimeout):
+		t.Fatal("the first pong's handler did not run")
+	}
+	answer()
+	// The connection answers our ping once it has read what came before
+	// it, the second pong included.
+	p.send(frame.Header{Fin: true, Opcode: frame.OpPing}, []byte("sync"))
+	for i := 0; ; i++ {
+		require.Less(t, i, 100, "no answer to the sync ping")
+		h, payload := p.read()
+		if h.Opcode == frame.OpPong && string(payload) == "sync" {
+			break
+		}
+	}
+	unblock()
+	var got [2]time.Duration
+	for i := range got {
+		select {
+		case got[i] = <-seen:
+		case <-time.After(waitTimeout):
+			t.Fatalf("pong handler %d did not run", i+1)
+		}
+	}
+	assert.Greater(t, got[0], time.Duration(0))
+	assert.Greater(t, got[1], time.Duration(0))
+	assert.NotEqual(t, got[0], got[1], "the first handler saw the second pong's round trip")
+	assert.Equal(t, got[1], c.RoundTripTime())
 }

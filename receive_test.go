@@ -417,3 +417,83 @@ func TestWithLoggerTracesHandshakes(t *testing.T) {
 	mu.Lock()
 	assert.Empty(t, quiet.String())
 }
+
+// TestNextWriterWriteHonoursContext: a Write that waits for room in the
+// queue returns when NextWriter's context is cancelled.
+func TestNextWriterWriteHonoursContext(t *testing.T) {
+	c, _, _ := newRawOver(t, ConnectionServer, 1024, WithMaxQueuedBytes(4096))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, err := c.NextWriter(ctx, DataBinary)
+	require.NoError(t, err)
+	res := make(chan error, 1)
+	go func() {
+		chunk := make([]byte, 2048)
+		for i := 0; i < 1000; i++ {
+			if _, err := w.Write(chunk); err != nil {
+				res <- err
+				return
+			}
+		}
+		res <- nil
+	}()
+	// The peer reads nothing: once the queue is at its bound, Write waits.
+	require.Eventually(t, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.wr.waiters) == 1
+	}, waitTimeout, time.Millisecond)
+	select {
+	case err := <-res:
+		t.Fatalf("Write returned before the cancel: %v", err)
+	default:
+	}
+	cancel()
+	select {
+	case err := <-res:
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-time.After(waitTimeout):
+		t.Fatal("Write did not return when NextWriter's context was cancelled")
+	}
+}
+
+// TestReceiveKeepsTheCause: the error of a receive after a failure is a
+// *CloseError through which errors.Is and errors.As find the cause.
+func TestReceiveKeepsTheCause(t *testing.T) {
+	t.Run("pong timeout", func(t *testing.T) {
+		c, p, _ := newRaw(t, ConnectionServer,
+			WithKeepaliveInterval(10*time.Millisecond), WithKeepalivePongTimeout(30*time.Millisecond))
+		h, _ := p.read()
+		require.Equal(t, frame.OpPing, h.Opcode) // never answered
+		_, _, err := c.Receive(testCtx(t))
+		assert.ErrorIs(t, err, ErrPongTimeout)
+		var ce *CloseError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, CloseAbnormal, ce.Code)
+	})
+	t.Run("protocol error", func(t *testing.T) {
+		c, p, _ := newRaw(t, ConnectionServer)
+		p.send(frame.Header{Fin: true, Opcode: frame.Opcode(3)}, nil) // reserved opcode
+		code, _, _ := p.readClose()
+		require.Equal(t, CloseProtocolError, code)
+		p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseProtocolError, ""))
+		_, _, err := c.Receive(testCtx(t))
+		var perr *ProtocolError
+		require.ErrorAs(t, err, &perr)
+		assert.Equal(t, CloseProtocolError, perr.Code)
+		assert.ErrorIs(t, err, ErrProtocol)
+		var ce *CloseError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, CloseProtocolError, ce.Code)
+	})
+	t.Run("close timeout", func(t *testing.T) {
+		c, p, _ := newRaw(t, ConnectionClient, WithCloseTimeout(50*time.Millisecond))
+		require.NoError(t, c.Close(CloseNormal, ""))
+		p.readClose() // never answered
+		_, _, err := c.Receive(testCtx(t))
+		assert.ErrorIs(t, err, ErrCloseTimeout)
+		var ce *CloseError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, CloseAbnormal, ce.Code)
+	})
+}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/wsconn/wsconn/internal/frame"
 	"github.com/wsconn/wsconn/iostream"
+	"github.com/wsconn/wsconn/mainloop"
 )
 
 // These tests check the delivery contract of deliver.go: the reader never
@@ -293,10 +294,10 @@ func testSlowConsumerNoFalsePongTimeout(t *testing.T, tr dlvTransport, mainCtx b
 	enter := sync.OnceFunc(func() { close(entered) })
 
 	sopts := []Option{WithKeepaliveInterval(interval), WithKeepalivePongTimeout(pongTimeout)}
-	var loop *Loop
+	var loop *mainloop.Loop
 	runDone := make(chan struct{})
 	if mainCtx {
-		loop = NewLoop()
+		loop = mainloop.New()
 		loop.Invoke(func() { enter(); <-gate }) // the loop is busy elsewhere
 		go func() {
 			loop.Run()
@@ -445,9 +446,9 @@ func handlerConsumer(t *testing.T, block, mainCtx bool) *dlvConsumer {
 	closed := newDlvCounter()
 	k := &dlvConsumer{seesErrors: true, release: release}
 	runDone := make(chan struct{})
-	var loop *Loop
+	var loop *mainloop.Loop
 	if mainCtx {
-		loop = NewLoop()
+		loop = mainloop.New()
 		loop.Invoke(func() { <-gate })
 		go func() {
 			loop.Run()
@@ -1122,7 +1123,7 @@ func TestDeliveryDropsWithoutReceiver(t *testing.T) {
 
 // flagLoop is a Loop that tells whether a function it runs is running.
 type flagLoop struct {
-	*Loop
+	*mainloop.Loop
 	on atomic.Bool
 }
 
@@ -1148,7 +1149,7 @@ func TestDeliveryHandlersOneAtATime(t *testing.T) {
 			var loop *flagLoop
 			runDone := make(chan struct{})
 			if mainCtx {
-				loop = &flagLoop{Loop: NewLoop()}
+				loop = &flagLoop{Loop: mainloop.New()}
 				go func() {
 					loop.Run()
 					close(runDone)

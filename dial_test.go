@@ -33,6 +33,7 @@ import (
 	"github.com/wsconn/wsconn"
 	"github.com/wsconn/wsconn/handshake"
 	"github.com/wsconn/wsconn/iostream"
+	"github.com/wsconn/wsconn/mainloop"
 )
 
 // testWait bounds every wait for an event in these tests.
@@ -53,14 +54,14 @@ type peer struct {
 // withLoop returns opts with a new Loop as MainContext. Events of a
 // connection made with them wait in the loop until it runs, so that
 // nothing the other end sends right after the handshake is missed.
-func withLoop(opts []wsconn.Option) ([]wsconn.Option, *wsconn.Loop) {
-	loop := wsconn.NewLoop()
+func withLoop(opts []wsconn.Option) ([]wsconn.Option, *mainloop.Loop) {
+	loop := mainloop.New()
 	return append(slices.Clip(opts), wsconn.WithMainContext(loop)), loop
 }
 
 // startPeer connects handlers to c and then runs loop, if not nil, until
 // c is closed. An echo peer sends every message back.
-func startPeer(c *wsconn.WebsocketConnection, loop *wsconn.Loop, echo bool) *peer {
+func startPeer(c *wsconn.WebsocketConnection, loop *mainloop.Loop, echo bool) *peer {
 	p := &peer{c: c, msgs: make(chan received, 256), closed: make(chan struct{})}
 	c.OnMessage(func(typ wsconn.DataType, data []byte) {
 		if echo {
@@ -159,7 +160,7 @@ func newTestServer(t *testing.T, cfg serverConfig) *testServer {
 		if cfg.opts != nil {
 			o = *cfg.opts
 		}
-		var loop *wsconn.Loop
+		var loop *mainloop.Loop
 		o.ConnectionOptions, loop = withLoop(o.ConnectionOptions)
 		c, err := wsconn.Accept(w, r, &o)
 		if err != nil {
@@ -379,7 +380,7 @@ func dialPeerErr(t *testing.T, url string, opts *wsconn.DialOptions) (*peer, *ht
 	if o.Proxy == nil {
 		o.Proxy = noProxy
 	}
-	var loop *wsconn.Loop
+	var loop *mainloop.Loop
 	o.ConnectionOptions, loop = withLoop(o.ConnectionOptions)
 	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/wsconn/wsconn"
 	"github.com/wsconn/wsconn/iostream"
+	"github.com/wsconn/wsconn/mainloop"
 )
 
 // A client and a server over an in-memory pipe: the server answers each
@@ -63,7 +64,7 @@ func ExampleWebsocketConnection_Subscribe() {
 // With WithMainContext every handler runs on the user's own loop; Loop is a
 // ready one for programs that have none.
 func ExampleLoop() {
-	loop := wsconn.NewLoop()
+	loop := mainloop.New()
 	a, b := iostream.Pipe()
 	client := wsconn.NewWebsocketConnection(a, nil, wsconn.ConnectionClient, "", "", nil)
 	server := wsconn.NewWebsocketConnection(b, nil, wsconn.ConnectionServer, "", "", nil,

@@ -57,7 +57,7 @@ type HandlerID uint64
 
 // MainContext runs functions on the user's thread or event loop, such as a
 // GUI toolkit's main loop. Invoke must queue f to run later, after the
-// functions queued before it, and return without running it. Loop is a
+// functions queued before it, and return without running it. mainloop.Loop is a
 // ready implementation.
 type MainContext interface {
 	Invoke(f func())

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsconn/wsconn/internal/frame"
+	"github.com/wsconn/wsconn/mainloop"
 )
 
 func TestDisconnect(t *testing.T) {
@@ -118,7 +119,7 @@ func TestHandlersNeverRunConcurrentlyAndKeepOrder(t *testing.T) {
 }
 
 func TestMainContextRunsEveryHandlerOnTheLoop(t *testing.T) {
-	loop := NewLoop()
+	loop := mainloop.New()
 	a, b := pipePair()
 	var onLoop atomic.Bool
 	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
@@ -152,18 +153,6 @@ func TestMainContextRunsEveryHandlerOnTheLoop(t *testing.T) {
 	assert.Equal(t, []string{"1", "2", "3"}, got)
 	assert.Equal(t, StateClosed, server.State())
 	client.Abort()
-}
-
-func TestLoopIterate(t *testing.T) {
-	l := NewLoop()
-	assert.False(t, l.Iterate(false))
-	var n int
-	l.Invoke(func() { n++ })
-	l.Invoke(func() { n++ })
-	assert.True(t, l.Iterate(true))
-	assert.Equal(t, 2, n)
-	l.Quit()
-	l.Run() // returns at once: Quit came first
 }
 
 // TestSlowConsumerPausesReading checks the back-pressure contract: while a

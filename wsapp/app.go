@@ -16,6 +16,7 @@ import (
 
 	"github.com/wsconn/wsconn"
 	"github.com/wsconn/wsconn/internal/frame"
+	"github.com/wsconn/wsconn/internal/serial"
 )
 
 // App runs a client connection with callbacks and reconnects as asked, as
@@ -643,40 +644,9 @@ func (b *backoff) step() (base, d time.Duration) {
 	return base, base/2 + rand.N(base-base/2+1)
 }
 
-// appQueue is the App's own MainContext: it runs the functions given to
-// Invoke one at a time, in order, on a goroutine that exists while there
-// is something to run.
-type appQueue struct {
-	mu      sync.Mutex
-	queue   []func()
-	running bool
-}
+// appQueue is the App's own MainContext: callbacks run one at a time on a
+// goroutine that exists while some are queued.
+type appQueue struct{ q serial.Queue }
 
 // Invoke queues f.
-func (q *appQueue) Invoke(f func()) {
-	q.mu.Lock()
-	q.queue = append(q.queue, f)
-	start := !q.running
-	q.running = true
-	q.mu.Unlock()
-	if start {
-		go q.run()
-	}
-}
-
-func (q *appQueue) run() {
-	for {
-		q.mu.Lock()
-		if len(q.queue) == 0 {
-			q.running = false
-			q.queue = nil
-			q.mu.Unlock()
-			return
-		}
-		f := q.queue[0]
-		q.queue[0] = nil
-		q.queue = q.queue[1:]
-		q.mu.Unlock()
-		f()
-	}
-}
+func (q *appQueue) Invoke(f func()) { q.q.Go(f) }

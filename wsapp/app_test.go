@@ -25,6 +25,7 @@ import (
 	"github.com/wsconn/wsconn/handshake"
 
 	"github.com/wsconn/wsconn"
+	"github.com/wsconn/wsconn/mainloop"
 )
 
 // appServer is a WebSocket server over TCP on 127.0.0.1 for the App's
@@ -747,7 +748,7 @@ func TestAppDialRefused(t *testing.T) {
 
 // markedLoop is a Loop that tells whether a function of its own is running.
 type markedLoop struct {
-	*wsconn.Loop
+	*mainloop.Loop
 	depth atomic.Int32
 }
 
@@ -763,7 +764,7 @@ func TestAppMainContext(t *testing.T) {
 	srv := newAppServer(t, nil, func(c *wsconn.WebsocketConnection, r *http.Request) {
 		c.OnMessage(func(typ wsconn.DataType, data []byte) { c.SendMessage(typ, data) })
 	})
-	loop := &markedLoop{Loop: wsconn.NewLoop()}
+	loop := &markedLoop{Loop: mainloop.New()}
 	loopDone := make(chan struct{})
 	go func() {
 		defer close(loopDone)
@@ -886,7 +887,7 @@ func TestAppRunOptionsChecked(t *testing.T) {
 // RunForever from returning: the wait for the close is bounded.
 func TestAppStopWithStalledMainContext(t *testing.T) {
 	srv := newAppServer(t, nil, nil)
-	loop := wsconn.NewLoop() // never run while RunForever runs
+	loop := mainloop.New() // never run while RunForever runs
 	var opened atomic.Bool
 	a := &App{URL: srv.url, Dial: wsconn.DialOptions{ConnectionOptions: []wsconn.Option{wsconn.WithCloseTimeout(50 * time.Millisecond)}}}
 	a.OnOpen = func(*wsconn.WebsocketConnection) { opened.Store(true) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wsconn/wsconn"
 	"github.com/wsconn/wsconn/extensions"
+	"github.com/wsconn/wsconn/mainloop"
 )
 
 // maxCases bounds the case count a fuzzing server may announce.
@@ -69,7 +70,7 @@ func runAutobahn(base, agent string, exts *extensions.Registry, timeout time.Dur
 func caseCount(url string, opts wsconn.DialOptions, timeout time.Duration) (int, error) {
 	count := -1
 	var bad error
-	_, err := session(url, opts, timeout, func(c *wsconn.WebsocketConnection, _ *wsconn.Loop) {
+	_, err := session(url, opts, timeout, func(c *wsconn.WebsocketConnection, _ *mainloop.Loop) {
 		c.OnMessage(func(typ wsconn.DataType, data []byte) {
 			n, err := strconv.Atoi(strings.TrimSpace(string(data)))
 			switch {
@@ -94,7 +95,7 @@ func caseCount(url string, opts wsconn.DialOptions, timeout time.Duration) (int,
 }
 
 // echoEverything sends every message back with its type.
-func echoEverything(c *wsconn.WebsocketConnection, _ *wsconn.Loop) {
+func echoEverything(c *wsconn.WebsocketConnection, _ *mainloop.Loop) {
 	c.OnMessage(func(typ wsconn.DataType, data []byte) {
 		c.SendMessage(typ, data) // fails only once the connection is closing
 	})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wsconn/wsconn"
 	"github.com/wsconn/wsconn/extensions"
+	"github.com/wsconn/wsconn/mainloop"
 )
 
 // echoConfig is what -url mode runs.
@@ -49,7 +50,7 @@ func runEcho(cfg echoConfig) error {
 		r.typ = wsconn.DataBinary
 	}
 	var start time.Time
-	c, err := session(cfg.url, opts, cfg.timeout, func(c *wsconn.WebsocketConnection, loop *wsconn.Loop) {
+	c, err := session(cfg.url, opts, cfg.timeout, func(c *wsconn.WebsocketConnection, loop *mainloop.Loop) {
 		r.c = c
 		c.OnMessage(r.onMessage)
 		c.OnError(func(err error) {

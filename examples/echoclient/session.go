@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wsconn/wsconn"
+	"github.com/wsconn/wsconn/mainloop"
 )
 
 // handshakeTimeout bounds each opening handshake.
@@ -18,8 +19,8 @@ const handshakeTimeout = 10 * time.Second
 // handlers. session returns the closed connection, or nil when the
 // handshake failed.
 func session(url string, opts wsconn.DialOptions, timeout time.Duration,
-	setup func(c *wsconn.WebsocketConnection, loop *wsconn.Loop)) (*wsconn.WebsocketConnection, error) {
-	loop := wsconn.NewLoop()
+	setup func(c *wsconn.WebsocketConnection, loop *mainloop.Loop)) (*wsconn.WebsocketConnection, error) {
+	loop := mainloop.New()
 	opts.ConnectionOptions = append(slices.Clip(opts.ConnectionOptions), wsconn.WithMainContext(loop))
 	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
 	c, _, err := wsconn.Dial(ctx, url, &opts)

@@ -435,7 +435,7 @@ func runFuzzConn(t *testing.T, typ ConnectionType, mode byte, input []byte, p fu
 	if rep.closeSeen && len(rep.messages) != len(rec.echoed) {
 		// Sends are refused once closing starts, and the close frame
 		// goes after what was queued.
-		t.Errorf("%v connection: %d messages before its close frame, %d echoes accepted", typ, len(rep.messages), len(rec.echoed))
+		t.Errorf("%v connection: %d messages before its close frame, %d echoes accepted (status %+v, errors %v, mode %v)", typ, len(rep.messages), len(rec.echoed), st, rec.errs, mode)
 	}
 	if rep.cut && st.Clean {
 		t.Errorf("%v connection: a frame cut short, yet the close was clean (%+v)", typ, st)

@@ -355,7 +355,12 @@ func (w *writer) run() {
 			w.releaseCur()
 			w.dropCur = false
 		}
-		sendClose := w.takeRoundLocked()
+		if c.state == StateClosed {
+			// Nothing more goes to a closed stream, not even a close
+			// frame that was still due.
+			w.wctrl = w.wctrl[:0]
+		}
+		sendClose := c.state != StateClosed && w.takeRoundLocked()
 		if len(w.wctrl) == 0 && len(w.cur) == 0 {
 			if w.s != nil {
 				scratchPool.Put(w.s)

@@ -94,8 +94,8 @@ func TestProperties(t *testing.T) {
 	assert.Equal(t, a, c.Stream())
 	assert.Equal(t, StateOpen, c.State())
 	assert.Equal(t, CloseCode(0), c.CloseCode())
-	assert.Equal(t, int64(DefaultMaxIncomingPayloadSize), c.MaxIncomingPayloadSize())
-	assert.Equal(t, int64(DefaultMaxTotalMessageSize), c.MaxTotalMessageSize())
+	assert.Equal(t, int64(defaultMaxIncomingPayloadSize), c.MaxIncomingPayloadSize())
+	assert.Equal(t, int64(defaultMaxTotalMessageSize), c.MaxTotalMessageSize())
 	assert.Equal(t, time.Hour, c.KeepaliveInterval())
 	assert.Equal(t, time.Minute, c.KeepalivePongTimeout())
 

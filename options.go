@@ -7,22 +7,13 @@ import (
 	"time"
 )
 
-// Defaults of the connection options.
+// Defaults of the connection options, stated in each option's doc.
 const (
-	// DefaultMaxIncomingPayloadSize is libsoup's default bound on the
-	// payload of one incoming frame.
-	DefaultMaxIncomingPayloadSize = 128 << 10
-	// DefaultMaxTotalMessageSize is libsoup's default bound on one whole
-	// incoming message.
-	DefaultMaxTotalMessageSize = 128 << 10
-	// DefaultCloseTimeout bounds the closing handshake.
-	DefaultCloseTimeout = 5 * time.Second
-	// DefaultMaxQueuedBytes bounds the outgoing queue.
-	DefaultMaxQueuedBytes = 16 << 20
-	// DefaultFragmentSize is the largest frame payload a connection sends;
-	// larger messages go out in fragments so that control frames can pass
-	// between them.
-	DefaultFragmentSize = 64 << 10
+	defaultMaxIncomingPayloadSize = 128 << 10 // libsoup's
+	defaultMaxTotalMessageSize    = 128 << 10 // libsoup's
+	defaultCloseTimeout           = 5 * time.Second
+	defaultMaxQueuedBytes         = 16 << 20
+	defaultFragmentSize           = 64 << 10
 )
 
 // An Option configures a connection made by NewWebsocketConnection.
@@ -47,18 +38,18 @@ type options struct {
 
 func defaultOptions() options {
 	return options{
-		maxIncomingPayload: DefaultMaxIncomingPayloadSize,
-		maxTotalMessage:    DefaultMaxTotalMessageSize,
-		closeTimeout:       DefaultCloseTimeout,
-		maxQueued:          DefaultMaxQueuedBytes,
-		fragmentSize:       DefaultFragmentSize,
+		maxIncomingPayload: defaultMaxIncomingPayloadSize,
+		maxTotalMessage:    defaultMaxTotalMessageSize,
+		closeTimeout:       defaultCloseTimeout,
+		maxQueued:          defaultMaxQueuedBytes,
+		fragmentSize:       defaultFragmentSize,
 		receiveBuffer:      defaultReceiveBuffer,
 	}
 }
 
 // WithMaxIncomingPayloadSize bounds the payload of one incoming frame; a
 // larger frame fails the connection with close code 1009. Zero means no
-// limit. The default is DefaultMaxIncomingPayloadSize.
+// limit. The default is 128 KiB, as in libsoup.
 func WithMaxIncomingPayloadSize(n int64) Option {
 	return func(o *options) { o.maxIncomingPayload = max(n, 0) }
 }
@@ -66,7 +57,7 @@ func WithMaxIncomingPayloadSize(n int64) Option {
 // WithMaxTotalMessageSize bounds one whole incoming message, after any
 // extension has decoded it; a larger message fails the connection with
 // close code 1009. Zero means no limit. The default is
-// DefaultMaxTotalMessageSize.
+// 128 KiB, as in libsoup.
 func WithMaxTotalMessageSize(n int64) Option {
 	return func(o *options) { o.maxTotalMessage = max(n, 0) }
 }
@@ -93,7 +84,7 @@ func WithKeepalivePingPayload(p []byte) Option {
 
 // WithCloseTimeout bounds the closing handshake: if it has not finished d
 // after it started, the stream is closed and ErrCloseTimeout reported. The
-// default is DefaultCloseTimeout.
+// default is 5 seconds.
 func WithCloseTimeout(d time.Duration) Option {
 	return func(o *options) {
 		if d > 0 {
@@ -106,7 +97,7 @@ func WithCloseTimeout(d time.Duration) Option {
 // queue. A send that finds the queue at or over the bound returns
 // ErrQueueFull; a single message larger than the bound is still accepted
 // when the queue is empty. Zero means no bound. The default is
-// DefaultMaxQueuedBytes.
+// 16 MiB.
 func WithMaxQueuedBytes(n int64) Option {
 	return func(o *options) { o.maxQueued = max(n, 0) }
 }
@@ -131,7 +122,7 @@ func WithReceiveBufferSize(n int64) Option {
 
 // WithFragmentSize sets the largest payload of one outgoing frame (at least
 // 125 bytes). Larger messages are sent as fragments. The default is
-// DefaultFragmentSize.
+// 64 KiB.
 func WithFragmentSize(n int) Option {
 	return func(o *options) { o.fragmentSize = max(n, 125) }
 }

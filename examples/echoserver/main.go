@@ -105,7 +105,7 @@ func newEchoServer(deflate bool, maxMessage int64) *echoServer {
 	queue := int64(0) // no bound when messages have none
 	if maxMessage > 0 {
 		// Room for a whole echo of the largest message and more.
-		queue = max(2*maxMessage, wsconn.DefaultMaxQueuedBytes)
+		queue = max(2*maxMessage, 16<<20) // the connection's default
 	}
 	return &echoServer{
 		opts: wsconn.AcceptOptions{

@@ -249,8 +249,8 @@ func (c *WebsocketConnection) SendMessage(typ DataType, data []byte) error {
 }
 
 // SendUncompressed queues a message as SendMessage does, but a compressing
-// extension such as permessage-deflate leaves it uncompressed (wsocket's
-// do_compress=False): for data that is compressed already, or secrets that
+// extension such as permessage-deflate leaves it uncompressed: for data
+// that is compressed already, or secrets that
 // must not share a compression context with data an attacker chooses.
 func (c *WebsocketConnection) SendUncompressed(typ DataType, data []byte) error {
 	return c.sendMessage("SendUncompressed", typ, data, true)

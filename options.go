@@ -76,8 +76,7 @@ func WithKeepalivePongTimeout(d time.Duration) Option {
 }
 
 // WithKeepalivePingPayload sets the payload of keepalive pings (at most
-// 125 bytes; longer is cut), empty by default (websocket-client's
-// ping_payload).
+// 125 bytes; longer is cut), empty by default.
 func WithKeepalivePingPayload(p []byte) Option {
 	return func(o *options) { o.pingPayload = append([]byte(nil), p[:min(len(p), 125)]...) }
 }
@@ -135,8 +134,7 @@ func WithMainContext(mc MainContext) Option {
 }
 
 // WithoutUTF8Validation turns off the UTF-8 check of incoming text messages
-// and close reasons (websocket-client's skip_utf8_validation). It is
-// unsafe: the handlers then get text that may not be UTF-8, and RFC 6455
+// and close reasons. It is unsafe: the handlers then get text that may not be UTF-8, and RFC 6455
 // requires the check. Use it only with a trusted peer, when the cost of the
 // check matters.
 func WithoutUTF8Validation() Option {
@@ -144,7 +142,7 @@ func WithoutUTF8Validation() Option {
 }
 
 // WithMaskKeySource makes a client take its masking keys from next instead
-// of crypto/rand (websocket-client's get_mask_key). It is for debugging,
+// of crypto/rand. It is for debugging,
 // such as reading frames in a packet capture: predictable keys defeat the
 // protection masking gives against cache poisoning by proxies.
 func WithMaskKeySource(next func() [4]byte) Option {
@@ -152,8 +150,8 @@ func WithMaskKeySource(next func() [4]byte) Option {
 }
 
 // WithLogger makes the connection trace the frames it sends and receives,
-// and Dial and Accept the handshake, at debug level on l (websocket-client's
-// enableTrace). Nothing is logged at other levels.
+// and Dial and Accept the handshake, at debug level on l. Nothing is
+// logged at other levels.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
 }

@@ -11,8 +11,8 @@ import (
 )
 
 // The pull API (Receive, ReceiveText, ReceiveBinary, Messages,
-// NextReader) is the blocking, wsocket- and MicroPie-style way to read a
-// connection, beside the signals. Every incoming message goes to every
+// NextReader) is the blocking way to read a connection, beside the
+// signals. Every incoming message goes to every
 // receiver: each message handler and subscription, each fragment handler,
 // and the pull API once it has been used. Messages that wait for the pull
 // API count in the receive buffer: once it is full, reading pauses until

@@ -389,8 +389,7 @@ func (c *WebsocketConnection) OnPing(fn func(payload []byte)) HandlerID {
 }
 
 // OnFragment connects a handler that sees incoming messages frame by frame,
-// as they arrive (websocket-client's on_data and on_cont_message): typ is
-// the message's type, fin is set on its last frame. A compressed message
+// as they arrive: typ is the message's type, fin is set on its last frame. A compressed message
 // arrives as one fragment, once decoded. With fragment handlers (or the pull
 // API) and no message handler or subscription, messages are not
 // reassembled: a large message never has to fit in memory, though the size

@@ -29,27 +29,31 @@
 // example permessage-deflate), and FAILED otherwise. WriteTable prints the
 // results by category.
 //
-// The peer's compressed messages are inflated by the suite's own
-// inflater, which also checks that they respect the negotiated window
-// size and context takeover.
+// The peer's compressed messages are inflated by wsconn's reference
+// DEFLATE decoder (internal/deflateref), which also checks that they
+// respect the negotiated window size and context takeover.
 //
 // # Running the suite
 //
-// go test ./conformance/ builds examples/echoserver and
+// The suite is a module of its own, github.com/wsconn/wsconn/conformance,
+// which requires wsconn and, in this repository, replaces it with ../: a
+// go test ./... in wsconn's root does not run it. In conformance/, go
+// test ./... builds wsconn's examples/echoserver and
 // examples/echoclient, runs every case in both roles (the cases about
 // limits against a second echoserver started with -max-message 65536),
 // logs the table and the timings of category 9, and fails unless every
 // case is OK or INFORMATIONAL. -short skips the heaviest cases (Heavy:
 // messages of 8 MiB or more, or of the peer's whole limit); with -race the
-// programs are built with the race detector too. The flag -cases REGEXP selects cases by ID:
+// programs are built with the race detector too. The flag -cases REGEXP
+// selects cases by ID:
 //
-//	go test ./conformance/ -run TestConformance -v -args -cases '^6\.4\.'
+//	cd conformance && go test . -run TestConformance -v -args -cases '^6\.4\.'
 //
 // The command conformance/cmd/wsconform runs the suite against other
-// implementations:
+// implementations (from conformance/):
 //
-//	go run ./conformance/cmd/wsconform -server ws://127.0.0.1:9001/
-//	go run ./conformance/cmd/wsconform -listen 127.0.0.1:9001
+//	go run ./cmd/wsconform -server ws://127.0.0.1:9001/
+//	go run ./cmd/wsconform -listen 127.0.0.1:9001
 //
 // # What the suite expects
 //

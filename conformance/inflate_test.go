@@ -2,13 +2,13 @@ package conformance
 
 import (
 	"bytes"
-	stdflate "compress/flate"
 	"strings"
 	"testing"
 )
 
-// The inflater must decode what the compressors produce, at every window
-// size, with and without context takeover.
+// The inflater (internal/deflateref, tested against compress/flate there)
+// must decode what the suite's compressor produces, at every window size,
+// with and without context takeover.
 func TestInflateRoundTrip(t *testing.T) {
 	inputs := [][]byte{
 		nil,
@@ -27,7 +27,7 @@ func TestInflateRoundTrip(t *testing.T) {
 			for round := 0; round < 2; round++ {
 				for i, in := range inputs {
 					z := c.compress(in)
-					out, err := f.inflate(z, 1<<20)
+					out, err := f.Inflate(z, 1<<20)
 					if err != nil || !bytes.Equal(out, in) {
 						t.Fatalf("bits %d, takeover %v, input %d: inflate = %d bytes, %v; want the %d bytes", bits, takeover, i, len(out), err, len(in))
 					}
@@ -37,33 +37,13 @@ func TestInflateRoundTrip(t *testing.T) {
 	}
 }
 
-// compress/flate's stored, fixed and dynamic blocks, and a final block.
-func TestInflateStdlib(t *testing.T) {
-	for _, level := range []int{stdflate.NoCompression, stdflate.HuffmanOnly, 1, 9} {
-		in := compressibleText(100000, 7)
-		var buf bytes.Buffer
-		w, _ := stdflate.NewWriter(&buf, level)
-		w.Write(in)
-		w.Close()
-		out, err := newInflater(15, false).inflate(buf.Bytes(), 1<<20)
-		if err != nil || !bytes.Equal(out, in) {
-			t.Errorf("level %d: inflate = %d bytes, %v", level, len(out), err)
-		}
-	}
-	// RFC 7692 section 7.2.3.1: "Hello" in one fixed block.
-	out, err := newInflater(15, false).inflate([]byte{0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}, 100)
-	if err != nil || string(out) != "Hello" {
-		t.Errorf("RFC example: %q, %v", out, err)
-	}
-}
-
 func TestInflateChecksWindow(t *testing.T) {
 	in := bytes.Repeat(randomBinary(2000, 9), 4) // matches 2000 bytes back
 	z := newCompressor(15, false).compress(in)
-	if _, err := newInflater(15, false).inflate(z, 1<<20); err != nil {
+	if _, err := newInflater(15, false).Inflate(z, 1<<20); err != nil {
 		t.Fatal(err)
 	}
-	_, err := newInflater(10, false).inflate(z, 1<<20)
+	_, err := newInflater(10, false).Inflate(z, 1<<20)
 	if err == nil || !strings.Contains(err.Error(), "window") {
 		t.Errorf("window 1024: err = %v, want a window error", err)
 	}
@@ -72,23 +52,23 @@ func TestInflateChecksWindow(t *testing.T) {
 	c := newCompressor(15, true)
 	first, second := c.compress(in[:2000]), c.compress(in[:2000])
 	f := newInflater(15, false)
-	if _, err := f.inflate(first, 1<<20); err != nil {
+	if _, err := f.Inflate(first, 1<<20); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.inflate(second, 1<<20); err == nil || !strings.Contains(err.Error(), "context takeover") {
+	if _, err := f.Inflate(second, 1<<20); err == nil || !strings.Contains(err.Error(), "context takeover") {
 		t.Errorf("no takeover: err = %v, want a context takeover error", err)
 	}
 }
 
 func TestInflateErrors(t *testing.T) {
-	if _, err := newInflater(15, false).inflate(compressibleText(1000, 1), 1<<20); err == nil {
+	if _, err := newInflater(15, false).Inflate(compressibleText(1000, 1), 1<<20); err == nil {
 		t.Error("plain text inflated without error")
 	}
 	z := newCompressor(15, false).compress(bytes.Repeat([]byte{'x'}, 100000))
-	if _, err := newInflater(15, false).inflate(z, 99999); err != errTooLarge {
+	if _, err := newInflater(15, false).Inflate(z, 99999); err != errTooLarge {
 		t.Errorf("over the limit: err = %v", err)
 	}
-	if _, err := newInflater(15, false).inflate(z[:len(z)/2], 1<<20); err == nil {
+	if _, err := newInflater(15, false).Inflate(z[:len(z)/2], 1<<20); err == nil {
 		t.Error("truncated data inflated without error")
 	}
 }
@@ -96,17 +76,17 @@ func TestInflateErrors(t *testing.T) {
 func TestCraftedDeflate(t *testing.T) {
 	for _, n := range []int{1, 3, 257, 258, 259, 1000, 1 << 20} {
 		for _, bits := range []int{9, 15} {
-			out, err := newInflater(bits, false).inflate(zeroBomb(n), n)
+			out, err := newInflater(bits, false).Inflate(zeroBomb(n), n)
 			if err != nil || !bytes.Equal(out, make([]byte, n)) {
 				t.Errorf("zeroBomb(%d), window bits %d: %d bytes, %v", n, bits, len(out), err)
 			}
 		}
 	}
-	if _, err := newInflater(15, false).inflate(zeroBomb(1000), 999); err != errTooLarge {
+	if _, err := newInflater(15, false).Inflate(zeroBomb(1000), 999); err != errTooLarge {
 		t.Errorf("zeroBomb over the limit: %v", err)
 	}
 	parts := [][]byte{[]byte("Hello, "), nil, []byte("world")}
-	out, err := newInflater(9, false).inflate(storedBlocks(parts...), 100)
+	out, err := newInflater(9, false).Inflate(storedBlocks(parts...), 100)
 	if err != nil || string(out) != "Hello, world" {
 		t.Errorf("storedBlocks: %q, %v", out, err)
 	}
@@ -119,12 +99,12 @@ func TestCraftedErrors(t *testing.T) {
 		"stored length": {0x00, 0x05, 0x00, 0x00, 0x00, 'h', 'e', 'l', 'l', 'o'},
 		"before start":  referenceBeforeStart(),
 	} {
-		if out, err := newInflater(15, false).inflate(z, 100); err == nil {
+		if out, err := newInflater(15, false).Inflate(z, 100); err == nil {
 			t.Errorf("%s: inflated to %q without error", name, out)
 		}
 	}
 	for name, z := range map[string][]byte{"0x00": {0x00}, "0x02 0x00": {0x02, 0x00}} {
-		if out, err := newInflater(15, false).inflate(z, 100); err != nil || len(out) != 0 {
+		if out, err := newInflater(15, false).Inflate(z, 100); err != nil || len(out) != 0 {
 			t.Errorf("%s: inflate = %q, %v; want an empty message", name, out, err)
 		}
 	}

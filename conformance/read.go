@@ -68,7 +68,7 @@ func (s *session) readLoop() {
 			}
 			inMsg = false
 			if msgRSV&RSV1 != 0 {
-				out, err := inf.inflate(msg, int(s.opts.maxMessage()))
+				out, err := inf.Inflate(msg, int(s.opts.maxMessage()))
 				if err != nil {
 					s.violate("sent a compressed message that does not inflate: %v", err)
 					return

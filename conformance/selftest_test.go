@@ -198,7 +198,7 @@ func (c *testConn) run() {
 			continue
 		}
 		if msgRSV != 0 {
-			if msg, err = c.inf.inflate(msg, 1<<26); err != nil {
+			if msg, err = c.inf.Inflate(msg, 1<<26); err != nil {
 				c.fail(CloseInvalidData)
 				return
 			}

@@ -5,7 +5,11 @@
 //
 // # Running it
 //
-//	go test -count=1 -v -run TestInterop ./interop
+// The suite is a module of its own, github.com/wsconn/wsconn/interop,
+// which requires wsconn and, in this repository, replaces it with ../: a
+// go test ./... in wsconn's root does not run it. In interop/:
+//
+//	go test -count=1 -v -run TestInterop ./...
 //
 // The peers are Chromium (its own WebSocket, from a page served by
 // wsconn's server, driven by playwright-core), Node's ws, Python's

@@ -17,13 +17,17 @@ import (
 	"time"
 )
 
+// module is the module that holds the echo programs.
+const module = "github.com/wsconn/wsconn"
+
 // Wait bounds every wait for a program.
 const Wait = 60 * time.Second
 
-// Build builds examples/echoserver and examples/echoclient into a temporary
-// directory, with the race detector when race is set, and returns their
-// paths. It skips t where the programs cannot be built or stopped with
-// SIGTERM.
+// Build builds examples/echoserver and examples/echoclient, of the
+// github.com/wsconn/wsconn module that the calling test uses, into a
+// temporary directory, with the race detector when race is set, and
+// returns their paths. It skips t where the programs cannot be built or
+// stopped with SIGTERM.
 func Build(t testing.TB, race bool) (server, client string) {
 	t.Helper()
 	if runtime.GOOS == "windows" {
@@ -33,15 +37,31 @@ func Build(t testing.TB, race bool) (server, client string) {
 	if err != nil {
 		t.Skip("go tool not found:", err)
 	}
+	// Build in wsconn's own module, with its go.mod and go.sum, also for a
+	// test of another module (the conformance suite's, which requires
+	// wsconn and replaces it with ../).
+	list := exec.Command(goTool, "list", "-m", "-f", "{{.Dir}}", module)
+	var stderr bytes.Buffer
+	list.Stderr = &stderr
+	out, err := list.Output()
+	if err != nil {
+		t.Fatalf("go list -m %s: %v\n%s", module, err, stderr.Bytes())
+	}
+	moduleDir := strings.TrimSpace(string(out))
+	if moduleDir == "" {
+		t.Fatalf("go list -m %s: no directory", module)
+	}
 	dir := t.TempDir()
 	for _, name := range []string{"echoserver", "echoclient"} {
 		args := []string{"build", "-o", filepath.Join(dir, name)}
 		if race {
 			args = append(args, "-race")
 		}
-		args = append(args, "github.com/wsconn/wsconn/examples/"+name)
-		if out, err := exec.Command(goTool, args...).CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		args = append(args, "./examples/"+name)
+		cmd := exec.Command(goTool, args...)
+		cmd.Dir = moduleDir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s (in %s): %v\n%s", strings.Join(args, " "), moduleDir, err, out)
 		}
 	}
 	return filepath.Join(dir, "echoserver"), filepath.Join(dir, "echoclient")

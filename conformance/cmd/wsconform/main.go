@@ -1,16 +1,17 @@
 // Command wsconform runs the wsconn conformance suite against any
 // WebSocket implementation: its server role through an echo server, or
 // its client role through a client that speaks the Autobahn|Testsuite's
-// fuzzing server protocol.
+// fuzzing server protocol. It belongs to the module in conformance/; run
+// it from there.
 //
-//	go run ./conformance/cmd/wsconform -server ws://HOST:PORT/PATH [-limit-server ws://HOST:PORT/PATH -limit BYTES]
+//	go run ./cmd/wsconform -server ws://HOST:PORT/PATH [-limit-server ws://HOST:PORT/PATH -limit BYTES]
 //
 // connects to the echo server (one that sends every message back with
 // its type) once per case. The cases about message size limits run
 // against -limit-server, an echo server that fails messages over -limit
 // bytes with close code 1009, when it is given.
 //
-//	go run ./conformance/cmd/wsconform -listen 127.0.0.1:9001 [-client-limit BYTES]
+//	go run ./cmd/wsconform -listen 127.0.0.1:9001 [-client-limit BYTES]
 //
 // is a fuzzing server: point the client at ws://127.0.0.1:9001 (it asks
 // /getCaseCount, then /runCase?case=N&agent=NAME for each case, then

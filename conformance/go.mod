@@ -1,0 +1,13 @@
+module github.com/wsconn/wsconn/conformance
+
+go 1.23.0
+
+require (
+	github.com/klauspost/compress v1.18.4
+	github.com/wsconn/wsconn v0.0.0-00010101000000-000000000000
+	go.uber.org/goleak v1.3.0
+)
+
+require golang.org/x/sys v0.35.0 // indirect
+
+replace github.com/wsconn/wsconn => ../

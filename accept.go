@@ -9,9 +9,10 @@ import (
 	"net/url"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/wsconn/wsconn/extensions"
 	"github.com/wsconn/wsconn/handshake"
-	"github.com/wsconn/wsconn/internal/httptoken"
 	"github.com/wsconn/wsconn/iostream"
 )
 
@@ -214,7 +215,7 @@ func responseHead(w, extra, hs http.Header) []byte {
 		h[name] = values
 	}
 	for name := range h {
-		if !httptoken.IsToken(name) {
+		if !httpguts.ValidHeaderFieldName(name) {
 			delete(h, name) // as net/http drops them
 		}
 	}

@@ -4,14 +4,16 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"encoding/binary"
+	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
+	"os"
 	"strings"
+	"time"
+
+	"golang.org/x/net/proxy"
 
 	"github.com/wsconn/wsconn/iostream"
 )
@@ -98,158 +100,153 @@ func (p *proxyServer) httpConnect(ctx context.Context, conn net.Conn, target str
 	return iostream.FromHijack(conn, bufio.NewReadWriter(br, nil))
 }
 
-// SOCKS5 constants (RFC 1928, RFC 1929).
+// SOCKS5 authentication methods (RFC 1928 section 3).
 const (
-	socksVersion      = 5
 	socksNoAuth       = 0x00
 	socksUserPass     = 0x02
 	socksNoAcceptable = 0xff
-	socksConnect      = 0x01
-	socksIPv4         = 0x01
-	socksDomain       = 0x03
-	socksIPv6         = 0x04
-	socksAuthVersion  = 0x01
 )
 
-var socksReplies = [...]string{
-	1: "general SOCKS server failure",
-	2: "connection not allowed by ruleset",
-	3: "network unreachable",
-	4: "host unreachable",
-	5: "connection refused",
-	6: "TTL expired",
-	7: "command not supported",
-	8: "address type not supported",
-}
-
-// socks5Connect opens a tunnel with a SOCKS5 CONNECT request.
+// socks5Connect opens a tunnel with a SOCKS5 CONNECT request (RFC 1928),
+// with username and password authentication (RFC 1929) when the proxy URL
+// has user info. golang.org/x/net/proxy speaks SOCKS5 over conn; a socks5
+// proxy is given an address resolved here, a socks5h one the host name.
 func (p *proxyServer) socks5Connect(ctx context.Context, conn net.Conn, target string) (net.Conn, error) {
-	host, portText, err := net.SplitHostPort(target)
+	var auth *proxy.Auth
+	if user := p.url.User; user != nil {
+		pass, _ := user.Password()
+		auth = &proxy.Auth{User: user.Username(), Password: pass}
+		if len(auth.User) == 0 || len(auth.User) > 255 || len(pass) > 255 {
+			return nil, p.errorf("SOCKS5 needs a username of 1 to 255 bytes and a password of at most 255 bytes")
+		}
+	}
+	// The address is settled first: resolving may fail before anything
+	// is sent.
+	host, port, err := net.SplitHostPort(target)
 	if err != nil {
 		return nil, p.errorf("%w", err)
 	}
-	port, err := strconv.ParseUint(portText, 10, 16)
-	if err != nil {
-		return nil, p.errorf("invalid port %q", portText)
-	}
-	// The address is built first: resolving may fail before anything
-	// is sent.
-	req := []byte{socksVersion, socksConnect, 0}
-	ip := net.ParseIP(host)
-	if ip == nil && p.scheme == "socks5" {
-		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
-		if err != nil {
-			return nil, p.errorf("resolving %s: %w", host, contextError(ctx, err))
+	addr := target
+	if net.ParseIP(host) == nil {
+		if p.scheme == "socks5" {
+			addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+			if err != nil {
+				return nil, p.errorf("resolving %s: %w", host, contextError(ctx, err))
+			}
+			// LookupIPAddr fails rather than return none.
+			addr = net.JoinHostPort(addrs[0].IP.String(), port)
+		} else if len(host) > 255 {
+			return nil, p.errorf("host name of %d bytes is too long for SOCKS5", len(host))
 		}
-		ip = addrs[0].IP // LookupIPAddr fails rather than return none
 	}
-	switch {
-	case ip.To4() != nil:
-		req = append(append(req, socksIPv4), ip.To4()...)
-	case ip != nil:
-		req = append(append(req, socksIPv6), ip.To16()...)
-	case len(host) > 255:
-		return nil, p.errorf("host name of %d bytes is too long for SOCKS5", len(host))
-	default:
-		req = append(append(req, socksDomain, byte(len(host))), host...)
-	}
-	req = binary.BigEndian.AppendUint16(req, uint16(port))
 
-	if err := p.socks5Authenticate(ctx, conn); err != nil {
-		return nil, err
+	trace := &socksTrace{Conn: conn, method: -1}
+	d, _ := proxy.SOCKS5("tcp", p.addr, auth, trace) // never fails
+	cd, ok := d.(proxy.ContextDialer)
+	if !ok {
+		return nil, p.errorf("golang.org/x/net/proxy's SOCKS5 dialer takes no context")
 	}
-	if _, err := conn.Write(req); err != nil {
-		return nil, p.errorf("writing CONNECT %s: %w", target, contextError(ctx, err))
+	if _, err := cd.DialContext(ctx, "tcp", addr); err != nil {
+		return nil, p.socks5Error(ctx, trace, target, auth != nil, err)
 	}
-	var reply [4]byte
-	if _, err := io.ReadFull(conn, reply[:]); err != nil {
-		return nil, p.errorf("reading the answer to CONNECT %s: %w", target, contextError(ctx, err))
+	// x/net/proxy clears the deadlines of conn as it returns, which may
+	// undo the one that bindContext set when ctx ended a moment before.
+	if ctx.Err() != nil {
+		return nil, p.errorf("CONNECT %s: %w", target, context.Cause(ctx))
 	}
-	if reply[0] != socksVersion {
-		return nil, p.errorf("answer to CONNECT has version %d, want 5", reply[0])
-	}
-	if code := reply[1]; code != 0 {
-		why := "unknown reply code " + strconv.Itoa(int(code))
-		if int(code) < len(socksReplies) && socksReplies[code] != "" {
-			why = socksReplies[code]
-		}
-		return nil, p.errorf("CONNECT %s refused: %s", target, why)
-	}
-	// Skip the bound address, which a client has no use for.
-	var skip int
-	switch reply[3] {
-	case socksIPv4:
-		skip = net.IPv4len + 2
-	case socksIPv6:
-		skip = net.IPv6len + 2
-	case socksDomain:
-		var n [1]byte
-		if _, err := io.ReadFull(conn, n[:]); err != nil {
-			return nil, p.errorf("reading the answer to CONNECT %s: %w", target, contextError(ctx, err))
-		}
-		skip = int(n[0]) + 2
-	default:
-		return nil, p.errorf("answer to CONNECT has unknown address type %d", reply[3])
-	}
-	if _, err := io.CopyN(io.Discard, conn, int64(skip)); err != nil {
-		return nil, p.errorf("reading the answer to CONNECT %s: %w", target, contextError(ctx, err))
-	}
+	// conn, not the wrapper that DialContext returns: the connection
+	// keeps its own type (iostream waits for reads through it), and x/net
+	// read nothing past the answer.
 	return conn, nil
 }
 
-// socks5Authenticate offers no authentication and, when the proxy URL has
-// user info, username and password, and authenticates as the proxy
-// chooses.
-func (p *proxyServer) socks5Authenticate(ctx context.Context, conn net.Conn) error {
-	greeting := []byte{socksVersion, 1, socksNoAuth}
-	user := p.url.User
-	if user != nil {
-		greeting = []byte{socksVersion, 2, socksNoAuth, socksUserPass}
+// socks5Error returns the error of a failed SOCKS5 exchange: the step at
+// which it failed, as trace saw it, and why.
+func (p *proxyServer) socks5Error(ctx context.Context, trace *socksTrace, target string, userPass bool, err error) error {
+	// x/net/proxy gives conn the deadline of ctx, which may expire a
+	// moment before ctx is done.
+	if dl, ok := ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(dl) {
+		<-ctx.Done()
 	}
-	if _, err := conn.Write(greeting); err != nil {
-		return p.errorf("writing the greeting: %w", contextError(ctx, err))
+	if ctx.Err() != nil {
+		err = context.Cause(ctx)
+	} else if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "socks connect" {
+		err = op.Err // x/net/proxy's wrapper, naming the proxy and target again
 	}
-	var choice [2]byte
-	if _, err := io.ReadFull(conn, choice[:]); err != nil {
-		return p.errorf("reading the answer to the greeting: %w", contextError(ctx, err))
+	step := "CONNECT " + target
+	switch {
+	case trace.writes == 0: // x/net/proxy refused target, such as its port
+		return p.errorf("%s: %w", step, err)
+	case trace.writes == 1:
+		step = "the greeting"
+	case trace.writes == 2 && trace.method == socksUserPass && userPass:
+		step = "username and password"
 	}
-	if choice[0] != socksVersion {
-		return p.errorf("not a SOCKS5 proxy: answer has version %d", choice[0])
-	}
-	switch choice[1] {
-	case socksNoAuth:
-		return nil
-	case socksUserPass:
-		if user != nil {
-			return p.socks5UserPass(ctx, conn, user)
+	if !trace.reading || ctx.Err() != nil || trace.n < 2 {
+		if trace.reading {
+			return p.errorf("reading the answer to %s: %w", step, err)
 		}
-	case socksNoAcceptable:
-		if user == nil {
+		return p.errorf("writing %s: %w", step, err)
+	}
+	// The proxy answered, and x/net/proxy did not like the answer.
+	version, code := trace.answer[0], trace.answer[1]
+	switch step {
+	case "the greeting":
+		switch {
+		case version != 5:
+			return p.errorf("not a SOCKS5 proxy: answer has version %d", version)
+		case code == socksNoAcceptable && !userPass:
 			return p.errorf("authentication required; give a username and password in the proxy URL")
+		case code == socksNoAcceptable:
+			return p.errorf("accepts neither no authentication nor username and password")
+		case code != socksNoAuth && (code != socksUserPass || !userPass):
+			return p.errorf("chose authentication method %d, which was not offered", code)
 		}
-		return p.errorf("accepts neither no authentication nor username and password")
+	case "username and password":
+		if code != 0 {
+			return p.errorf("authentication as %q failed", p.url.User.Username())
+		}
+	default:
+		if version == 5 && code != 0 {
+			// x/net/proxy says "unknown error" before the reply's meaning.
+			why := strings.TrimPrefix(err.Error(), "unknown error ")
+			return p.errorf("CONNECT %s refused: %s", target, why)
+		}
 	}
-	return p.errorf("chose authentication method %d, which was not offered", choice[1])
+	return p.errorf("reading the answer to %s: %w", step, err)
 }
 
-// socks5UserPass authenticates with a username and password (RFC 1929).
-func (p *proxyServer) socks5UserPass(ctx context.Context, conn net.Conn, user *url.Userinfo) error {
-	name := user.Username()
-	pass, _ := user.Password()
-	if len(name) == 0 || len(name) > 255 || len(pass) > 255 {
-		return p.errorf("SOCKS5 needs a username of 1 to 255 bytes and a password of at most 255 bytes")
+// socksTrace is the connection to a SOCKS5 proxy, and the dialer that
+// gives it to x/net/proxy. It follows the exchange, one message written and
+// its answer read at a time, to tell at which step it failed and what the
+// answer began with.
+type socksTrace struct {
+	net.Conn
+	writes  int     // messages written
+	reading bool    // the last call was a Read
+	answer  [2]byte // the start of the answer to the last message
+	n       int     // bytes of answer read
+	method  int     // the authentication method the proxy chose, or -1
+}
+
+func (t *socksTrace) Write(b []byte) (int, error) {
+	t.writes++
+	t.reading, t.n = false, 0
+	return t.Conn.Write(b)
+}
+
+func (t *socksTrace) Read(b []byte) (int, error) {
+	t.reading = true
+	n, err := t.Conn.Read(b)
+	t.n += copy(t.answer[t.n:], b[:n])
+	if t.writes == 1 && t.n == len(t.answer) {
+		t.method = int(t.answer[1])
 	}
-	msg := append([]byte{socksAuthVersion, byte(len(name))}, name...)
-	msg = append(append(msg, byte(len(pass))), pass...)
-	if _, err := conn.Write(msg); err != nil {
-		return p.errorf("writing username and password: %w", contextError(ctx, err))
-	}
-	var status [2]byte
-	if _, err := io.ReadFull(conn, status[:]); err != nil {
-		return p.errorf("reading the answer to username and password: %w", contextError(ctx, err))
-	}
-	if status[1] != 0 {
-		return p.errorf("authentication as %q failed", name)
-	}
-	return nil
+	return n, err
+}
+
+func (t *socksTrace) Dial(network, addr string) (net.Conn, error) { return t, nil }
+
+func (t *socksTrace) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return t, nil
 }

@@ -2,6 +2,7 @@ package wsconn_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -261,6 +263,112 @@ func TestDialThroughProxy(t *testing.T) {
 			}
 			exchange(t, client)
 			server.peer(t).waitClosed(t)
+		})
+	}
+}
+
+// TestDialSOCKS5Failures checks the errors of SOCKS5 exchanges that go
+// wrong, against a proxy that answers from a script: each step of the
+// exchange is named, and so is what was wrong with the answer.
+func TestDialSOCKS5Failures(t *testing.T) {
+	creds := url.UserPassword("alice", "s3cr3t")
+	const target = "192.0.2.1:80" // never reached
+	tests := []struct {
+		name    string
+		user    *url.Userinfo
+		host    string // of the WebSocket URL, if not the target
+		scheme  string // of the proxy URL, if not socks5
+		greet   []byte // answer to the greeting; nil closes the connection
+		auth    []byte // answer to username and password, if asked
+		connect []byte // answer to CONNECT; nil closes the connection
+		cancel  bool   // cancel the context instead of answering CONNECT
+		want    string
+		wantIs  error
+	}{
+		{name: "not a SOCKS5 proxy", greet: []byte("HTTP/1.1 400 Bad Request\r\n\r\n"),
+			want: "not a SOCKS5 proxy: answer has version 72"},
+		{name: "closed after the greeting",
+			want: "reading the answer to the greeting: ", wantIs: io.EOF},
+		{name: "no acceptable method", user: creds, greet: []byte{5, 0xff},
+			want: "accepts neither no authentication nor username and password"},
+		{name: "method not offered", user: creds, greet: []byte{5, 1},
+			want: "chose authentication method 1, which was not offered"},
+		{name: "closed after username and password", user: creds, greet: []byte{5, 2},
+			want: "reading the answer to username and password: ", wantIs: io.EOF},
+		{name: "CONNECT refused", greet: []byte{5, 0}, connect: []byte{5, 5, 0, 1, 0, 0, 0, 0, 0, 0},
+			want: "CONNECT " + target + " refused: connection refused"},
+		{name: "CONNECT refused after authentication", user: creds, greet: []byte{5, 2}, auth: []byte{1, 0},
+			connect: []byte{5, 2, 0, 1, 0, 0, 0, 0, 0, 0}, want: "CONNECT " + target + " refused: connection not allowed by ruleset"},
+		{name: "closed after CONNECT", greet: []byte{5, 0},
+			want: "reading the answer to CONNECT " + target + ": ", wantIs: io.EOF},
+		{name: "answer to CONNECT cut short", greet: []byte{5, 0}, connect: []byte{5, 0, 0, 3, 9, 'x'},
+			want: "reading the answer to CONNECT " + target + ": ", wantIs: io.ErrUnexpectedEOF},
+		{name: "cancelled during CONNECT", greet: []byte{5, 0}, cancel: true,
+			want: "CONNECT " + target + ": ", wantIs: context.Canceled},
+		{name: "username too long", user: url.UserPassword(strings.Repeat("a", 256), ""),
+			want: "SOCKS5 needs a username of 1 to 255 bytes"},
+		{name: "host name too long", scheme: "socks5h", host: strings.Repeat("h", 256) + ":80",
+			want: "host name of 256 bytes is too long for SOCKS5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			addr := rawServer(t, func(c net.Conn) {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				read := func(n int) []byte {
+					b := make([]byte, n)
+					if _, err := io.ReadFull(br, b); err != nil {
+						return nil
+					}
+					return b
+				}
+				hello := read(2)
+				if hello == nil || read(int(hello[1])) == nil || tt.greet == nil {
+					return
+				}
+				c.Write(tt.greet)
+				if tt.greet[0] == 5 && tt.greet[1] == 2 {
+					head := read(2)
+					if head == nil || read(int(head[1])) == nil {
+						return
+					}
+					n := read(1)
+					if n == nil || read(int(n[0])) == nil || tt.auth == nil {
+						return
+					}
+					c.Write(tt.auth)
+				}
+				if req := read(10); req == nil {
+					return
+				}
+				if tt.cancel {
+					cancel()
+					read(1) // until Dial closes the connection
+					return
+				}
+				c.Write(tt.connect)
+			})
+			scheme := tt.scheme
+			if scheme == "" {
+				scheme = "socks5"
+			}
+			host := tt.host
+			if host == "" {
+				host = target
+			}
+			proxyURL := &url.URL{Scheme: scheme, Host: addr, User: tt.user}
+			c, _, err := wsconn.Dial(ctx, "ws://"+host+"/", &wsconn.DialOptions{Proxy: http.ProxyURL(proxyURL)})
+			if c != nil {
+				c.Abort()
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "s3cr3t", "the error shows no password")
+			if tt.wantIs != nil {
+				assert.ErrorIs(t, err, tt.wantIs)
+			}
 		})
 	}
 }

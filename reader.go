@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"unicode/utf8"
 
@@ -433,7 +434,7 @@ func (r *reader) data(h *frame.Header) error {
 			return protocolErr(CloseMessageTooBig, ErrMessageTooBig, "message of %d bytes or more exceeds %d", total, limit)
 		}
 	}
-	if total > int64(maxInt) {
+	if total > math.MaxInt {
 		return protocolErr(CloseMessageTooBig, ErrMessageTooBig, "message of %d bytes", total)
 	}
 	r.total = total
@@ -534,5 +535,3 @@ func (r *reader) decode(msg []byte, op frame.Opcode, limit int64) ([]byte, error
 	r.extMessage = extensions.Message{}
 	return out, nil
 }
-
-const maxInt = int(^uint(0) >> 1)

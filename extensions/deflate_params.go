@@ -3,6 +3,7 @@ package extensions
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Parameters of permessage-deflate, RFC 7692 section 7.1.
@@ -52,7 +53,7 @@ func parseDeflateParams(params Params, offer bool) (deflateParams, error) {
 	var seen [len(deflateParamNames)]bool
 	for _, q := range params {
 		i := 0
-		for i < len(deflateParamNames) && !equalFold(q.Name, deflateParamNames[i]) {
+		for i < len(deflateParamNames) && !strings.EqualFold(q.Name, deflateParamNames[i]) {
 			i++
 		}
 		if i == len(deflateParamNames) {

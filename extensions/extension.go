@@ -11,7 +11,10 @@
 // and incoming data message through the negotiated extensions in order.
 package extensions
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // Side tells an extension which end of the connection it is configured for.
 type Side int
@@ -51,7 +54,7 @@ type Params []Param
 // compare case-insensitively, as header tokens do.
 func (p Params) Get(name string) (Param, bool) {
 	for _, q := range p {
-		if equalFold(q.Name, name) {
+		if strings.EqualFold(q.Name, name) {
 			return q, true
 		}
 	}
@@ -166,7 +169,7 @@ func NewRegistry(factories ...Factory) *Registry {
 func (r *Registry) Add(f Factory) {
 	name := f().Name()
 	for i, n := range r.names {
-		if equalFold(n, name) {
+		if strings.EqualFold(n, name) {
 			r.factories[i] = f
 			return
 		}
@@ -190,29 +193,9 @@ func (r *Registry) New(name string) Extension {
 		return nil
 	}
 	for i, n := range r.names {
-		if equalFold(n, name) {
+		if strings.EqualFold(n, name) {
 			return r.factories[i]()
 		}
 	}
 	return nil
-}
-
-// equalFold reports whether two ASCII tokens are equal ignoring case.
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

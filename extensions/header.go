@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wsconn/wsconn/internal/httptoken"
+	"golang.org/x/net/http/httpguts"
 )
 
 // ErrMalformedHeader is wrapped by the errors of ParseHeader.
@@ -77,7 +77,7 @@ func FormatHeader(offers []Offer) string {
 			b.WriteString(p.Name)
 			if p.HasValue {
 				b.WriteByte('=')
-				if httptoken.IsToken(p.Value) {
+				if httpguts.ValidHeaderFieldName(p.Value) {
 					b.WriteString(p.Value)
 				} else {
 					writeQuoted(&b, p.Value)
@@ -105,7 +105,7 @@ func (p *headerParser) skipSpace() {
 // token consumes a possibly empty run of token characters.
 func (p *headerParser) token() string {
 	start := p.i
-	for p.i < len(p.s) && httptoken.IsTokenChar(p.s[p.i]) {
+	for p.i < len(p.s) && httpguts.IsTokenRune(rune(p.s[p.i])) {
 		p.i++
 	}
 	return p.s[start:p.i]
@@ -167,7 +167,7 @@ func (p *headerParser) value() (string, error) {
 		case '"':
 			p.i++
 			v := b.String()
-			if !httptoken.IsToken(v) {
+			if !httpguts.ValidHeaderFieldName(v) {
 				p.i = at
 				return "", p.errorf("quoted value %q is not a token", v)
 			}

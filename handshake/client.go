@@ -2,10 +2,12 @@ package handshake
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/wsconn/wsconn/extensions"
-	"github.com/wsconn/wsconn/internal/httptoken"
 )
 
 // ClientPrepare fills req, a handshake request whose URL the caller has set,
@@ -44,9 +46,9 @@ func ClientPrepare(req *http.Request, origin string, protocols []string, support
 	extHeader := extensions.FormatHeader(offers)
 	for i, p := range protocols {
 		switch {
-		case !httptoken.IsToken(p):
+		case !httpguts.ValidHeaderFieldName(p): // a token, as header names are
 			return &Error{Header: hProtocol, Value: p, Err: ErrProtocol, detail: "not a token"}
-		case contains(protocols[:i], p):
+		case slices.Contains(protocols[:i], p):
 			return &Error{Header: hProtocol, Value: p, Err: ErrProtocol, detail: "offered twice"}
 		}
 	}
@@ -94,10 +96,10 @@ func ClientVerify(req *http.Request, resp *http.Response, supported *extensions.
 		return "", nil, &StatusError{StatusCode: resp.StatusCode, Response: resp}
 	}
 	h := resp.Header
-	if v := h.Values(hUpgrade); !hasToken(v, "websocket") {
+	if v := h.Values(hUpgrade); !httpguts.HeaderValuesContainsToken(v, "websocket") {
 		return "", nil, &Error{Header: hUpgrade, Value: strings.Join(v, ", "), Err: ErrUpgrade, detail: missingOr(v, `no "websocket" token`)}
 	}
-	if v := h.Values(hConnection); !hasToken(v, "upgrade") {
+	if v := h.Values(hConnection); !httpguts.HeaderValuesContainsToken(v, "upgrade") {
 		return "", nil, &Error{Header: hConnection, Value: strings.Join(v, ", "), Err: ErrConnection, detail: missingOr(v, `no "upgrade" token`)}
 	}
 
@@ -142,7 +144,7 @@ func verifyProtocol(offered, answered []string) (string, error) {
 	switch {
 	case len(offers) == 0:
 		return "", &Error{Header: hProtocol, Value: value, Err: ErrProtocol, detail: "no protocol was offered"}
-	case !contains(offers, p):
+	case !slices.Contains(offers, p):
 		return "", &Error{Header: hProtocol, Value: value, Err: ErrProtocol, detail: "not one of the protocols offered"}
 	}
 	return p, nil
@@ -207,14 +209,14 @@ func offeredName(offers []extensions.Offer, name string) bool {
 // header, or "" if it can: names and values must be tokens, and parameter
 // names distinct.
 func checkOffer(o extensions.Offer) string {
-	if !httptoken.IsToken(o.Name) {
+	if !httpguts.ValidHeaderFieldName(o.Name) {
 		return "extension name " + quote(o.Name) + " is not a token"
 	}
 	for i, p := range o.Params {
 		switch {
-		case !httptoken.IsToken(p.Name):
+		case !httpguts.ValidHeaderFieldName(p.Name):
 			return "parameter name " + quote(p.Name) + " is not a token"
-		case p.HasValue && !httptoken.IsToken(p.Value):
+		case p.HasValue && !httpguts.ValidHeaderFieldName(p.Value):
 			return "value " + quote(p.Value) + " of parameter " + p.Name + " is not a token"
 		}
 		if _, dup := o.Params[:i].Get(p.Name); dup {

@@ -2,9 +2,10 @@ package handshake
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
-	"github.com/wsconn/wsconn/internal/httptoken"
+	"golang.org/x/net/http/httpguts"
 )
 
 // Header names, as RFC 6455 spells them. http.Header canonicalises them
@@ -19,20 +20,6 @@ const (
 	hProtocol   = "Sec-WebSocket-Protocol"
 	hExtensions = "Sec-WebSocket-Extensions"
 )
-
-// hasToken reports whether the comma-separated lists in values contain tok,
-// ignoring case, surrounding whitespace and empty elements, as RFC 9110
-// section 5.6.1 asks of a recipient.
-func hasToken(values []string, tok string) bool {
-	for _, v := range values {
-		for _, elem := range strings.Split(v, ",") {
-			if strings.EqualFold(trimOWS(elem), tok) {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 // single returns the value, without surrounding whitespace, of a header
 // that must appear exactly once. When it does not, ok is false and detail says why; value then joins the
@@ -58,24 +45,15 @@ func parseProtocols(values []string) (protocols []string, bad, detail string) {
 			switch {
 			case p == "":
 				return nil, v, "empty list element"
-			case !httptoken.IsToken(p):
+			case !httpguts.ValidHeaderFieldName(p): // a token, as header names are
 				return nil, p, "not a token"
-			case contains(protocols, p):
+			case slices.Contains(protocols, p):
 				return nil, p, "offered twice"
 			}
 			protocols = append(protocols, p)
 		}
 	}
 	return protocols, "", ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // trimOWS removes the optional whitespace (spaces and tabs) around s.

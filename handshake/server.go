@@ -2,7 +2,10 @@ package handshake
 
 import (
 	"net/http"
+	"slices"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/wsconn/wsconn/extensions"
 )
@@ -110,10 +113,10 @@ func (s *Server) check(r *http.Request) (*clientRequest, *Error) {
 	if r.Host == "" {
 		return nil, &Error{Status: http.StatusBadRequest, Header: "Host", Err: ErrMissingHost}
 	}
-	if v := h.Values(hUpgrade); !hasToken(v, "websocket") {
+	if v := h.Values(hUpgrade); !httpguts.HeaderValuesContainsToken(v, "websocket") {
 		return nil, &Error{Status: http.StatusBadRequest, Header: hUpgrade, Value: strings.Join(v, ", "), Err: ErrUpgrade, detail: missingOr(v, `no "websocket" token`)}
 	}
-	if v := h.Values(hConnection); !hasToken(v, "upgrade") {
+	if v := h.Values(hConnection); !httpguts.HeaderValuesContainsToken(v, "upgrade") {
 		return nil, &Error{Status: http.StatusBadRequest, Header: hConnection, Value: strings.Join(v, ", "), Err: ErrConnection, detail: missingOr(v, `no "upgrade" token`)}
 	}
 
@@ -221,7 +224,7 @@ func (s *Server) selectProtocol(offered []string) string {
 		first, other = s.Protocols, offered
 	}
 	for _, p := range first {
-		if contains(other, p) {
+		if slices.Contains(other, p) {
 			return p
 		}
 	}

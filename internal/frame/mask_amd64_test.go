@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"testing"
+
+	"golang.org/x/sys/cpu"
 )
 
 // TestMaskVectorPaths runs the masking tests once for each vector routine
@@ -55,5 +57,8 @@ func testMaskAsm(t *testing.T) {
 }
 
 func TestHasAVX2(t *testing.T) {
-	t.Logf("hasAVX2() = %v", hasAVX2())
+	t.Logf("cpu.X86.HasAVX2 = %v, cpu.X86.HasSSE2 = %v", cpu.X86.HasAVX2, cpu.X86.HasSSE2)
+	if !cpu.X86.HasSSE2 {
+		t.Error("amd64 without SSE2: maskAsm needs it")
+	}
 }

@@ -187,8 +187,9 @@ func truncateReason(reason string) string {
 // close frame waits until the events read before it, and closing itself,
 // have been delivered, at most closeGrace: messages that their handlers
 // send, such as echoes or last words from a closing handler, still go out
-// before it (RFC 6455 lets data precede the answering close frame).
-// Without a handler to deliver them to, it goes out at once. c.mu is held.
+// before it (RFC 6455 lets data precede the answering close frame). That
+// holds for handlers connected a moment later too, as a server's are after
+// Accept. c.mu is held.
 func (c *WebsocketConnection) startClosingLocked(code CloseCode, reason string, answer bool) {
 	c.status.SentCode = code
 	c.status.SentReason = reason
@@ -196,7 +197,7 @@ func (c *WebsocketConnection) startClosingLocked(code CloseCode, reason string, 
 	c.sigs.stopPausing()
 	c.ka.stopLocked()
 	c.closeTmr = time.AfterFunc(c.opts.closeTimeout, c.closeTimedOut)
-	if answer && c.sigs.delivering() {
+	if answer {
 		c.closing |= closeDeferred
 		c.sigs.emit(event{kind: sigClosing, queueClose: true})
 		c.graceTmr = time.AfterFunc(closeGrace, c.queueDeferredClose)

@@ -54,14 +54,6 @@ type queue struct {
 	holds       int  // Hold calls running: nothing is delivered
 }
 
-// delivering reports whether events are delivered: a handler,
-// subscription or receive has come, and no Hold runs.
-func (s *signals) delivering() bool {
-	s.qmu.Lock()
-	defer s.qmu.Unlock()
-	return s.q.started && s.q.holds == 0
-}
-
 // deliverableLocked reports whether queued events can be delivered now.
 // qmu is held.
 func (s *signals) deliverableLocked() bool {

@@ -389,11 +389,12 @@ func (c *WebsocketConnection) OnPing(fn func(payload []byte)) HandlerID {
 }
 
 // OnFragment connects a handler that sees incoming messages frame by frame,
-// as they arrive: typ is the message's type, fin is set on its last frame. A compressed message
-// arrives as one fragment, once decoded. With fragment handlers (or the pull
-// API) and no message handler or subscription, messages are not
-// reassembled: a large message never has to fit in memory, though the size
-// limits still apply to it whole.
+// as they arrive: typ is the message's type, fin is set on its last frame.
+// A compressed message arrives as one fragment, once decoded, and so does
+// a message that arrived before the first message receiver was connected.
+// With fragment handlers (or the pull API) and no message handler or
+// subscription, messages are not reassembled: a large message never has to
+// fit in memory, though the size limits still apply to it whole.
 func (c *WebsocketConnection) OnFragment(fn func(typ DataType, data []byte, fin bool)) HandlerID {
 	return connect(&c.sigs, "OnFragment", &c.sigs.fragment, fn, fn == nil)
 }

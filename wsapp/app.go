@@ -548,12 +548,6 @@ func (s *appSession) start() {
 // handlers.
 func (s *appSession) connect() {
 	a, c := s.app, s.c
-	switch {
-	case s.reconnect && a.OnReconnect != nil:
-		a.call("OnReconnect", c, func() { a.OnReconnect(c) })
-	case a.OnOpen != nil:
-		a.call("OnOpen", c, func() { a.OnOpen(c) })
-	}
 	c.OnError(s.onError)
 	if a.OnPing != nil {
 		c.OnPing(func(p []byte) { a.call("OnPing", c, func() { a.OnPing(c, p) }) })
@@ -569,6 +563,14 @@ func (s *appSession) connect() {
 		c.OnMessage(s.onMessage)
 	}
 	c.OnClosed(s.onClosed)
+	// Last, so that the handlers are in place when it runs; it still runs
+	// before any of them, as delivery waits for the Hold this runs in.
+	switch {
+	case s.reconnect && a.OnReconnect != nil:
+		a.call("OnReconnect", c, func() { a.OnReconnect(c) })
+	case a.OnOpen != nil:
+		a.call("OnOpen", c, func() { a.OnOpen(c) })
+	}
 }
 
 func (s *appSession) onError(err error) {

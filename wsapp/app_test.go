@@ -288,6 +288,10 @@ func TestAppCallbacks(t *testing.T) {
 	done := runApp(t, context.Background(), a, RunOptions{PingInterval: 20 * time.Millisecond, PingPayload: []byte("hb")})
 
 	s := srv.next(t)
+	// Messages that come before the App has connected its handlers wait
+	// for them, but a fragmented one is then delivered whole: wait for
+	// OnOpen, which runs once the handlers are connected.
+	rec.wait(t, "open")
 	require.NoError(t, s.SendText("hello"))
 	require.NoError(t, s.SendBinary([]byte{1, 2, 3}))
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)

@@ -126,24 +126,6 @@ func dlvLateClosed(t testing.TB, c *WebsocketConnection) {
 	late.waitAtLeast(t, 1, "closed handler connected after the close")
 }
 
-// dlvTCPConns returns the two ends of a TCP connection on 127.0.0.1.
-func dlvTCPConns(tb testing.TB) (net.Conn, net.Conn) {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(tb, err)
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	a, err := net.Dial("tcp", ln.Addr().String())
-	require.NoError(tb, err)
-	b := dlvWait(tb, accepted, "accept")
-	require.NotNil(tb, b)
-	return a, b
-}
-
 // dlvProxiedConns returns a peer's and a tested side's end of a TCP
 // connection that goes through a stalling proxy.
 func dlvProxiedConns(t *testing.T) (peer, tested net.Conn, proxy *stallingProxy) {
@@ -172,7 +154,7 @@ type dlvTransport struct {
 var dlvTransports = []dlvTransport{
 	{"net.Pipe", func(*testing.T) (net.Conn, net.Conn) { return net.Pipe() }},
 	{"iostream.Pipe", func(*testing.T) (net.Conn, net.Conn) { a, b := iostream.Pipe(); return a, b }},
-	{"tcp", func(t *testing.T) (net.Conn, net.Conn) { return dlvTCPConns(t) }},
+	{"tcp", func(t *testing.T) (net.Conn, net.Conn) { return tcpConns(t) }},
 }
 
 // TestPushOnlyServerDoesNotLeak is the regression test of a push-only
@@ -715,7 +697,7 @@ func testDeliveryCell(t *testing.T, kind dlvConsumerKind, sc dlvScenario) {
 	if sc.proxy {
 		e.peerConn, testedConn, e.proxy = dlvProxiedConns(t)
 	} else {
-		e.peerConn, testedConn = dlvTCPConns(t)
+		e.peerConn, testedConn = tcpConns(t)
 	}
 	cons := kind.make(t)
 	opts := append([]Option{WithReceiveBufferSize(64 << 10)}, sc.opts...)
@@ -827,7 +809,7 @@ func testDeliveryMemory(t *testing.T, transport, consumer string) {
 		peerConn, testedConn = a, b
 		transportBytes = pipeSize
 	case "tcp":
-		peerConn, testedConn = dlvTCPConns(t)
+		peerConn, testedConn = tcpConns(t)
 		require.NoError(t, peerConn.(*net.TCPConn).SetWriteBuffer(sockBuf))
 		require.NoError(t, testedConn.(*net.TCPConn).SetReadBuffer(sockBuf))
 		// Linux doubles what is set, for its bookkeeping; the sender may
@@ -1158,7 +1140,7 @@ func TestDeliveryHandlersOneAtATime(t *testing.T) {
 			} else {
 				close(runDone)
 			}
-			a, b := dlvTCPConns(t)
+			a, b := tcpConns(t)
 			client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
 			server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, opts...)
 			cr := record(client)
@@ -1253,7 +1235,7 @@ func BenchmarkPingPongGoroutines(b *testing.B) {
 		return sample[0].Value.Uint64()
 	}
 	b.Run("echo", func(b *testing.B) {
-		a, bc := dlvTCPConns(b)
+		a, bc := tcpConns(b)
 		client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
 		server := NewWebsocketConnection(bc, testURI, ConnectionServer, "", "", nil)
 		echo := make(chan struct{}, 1)
@@ -1300,7 +1282,7 @@ func BenchmarkPingPongGoroutines(b *testing.B) {
 		b.ReportMetric(float64(after-before)/float64(2*b.N), "goroutines/msg")
 	})
 	b.Run("delivery-only", func(b *testing.B) {
-		a, bc := dlvTCPConns(b)
+		a, bc := tcpConns(b)
 		defer a.Close()
 		server := NewWebsocketConnection(bc, testURI, ConnectionServer, "", "", nil)
 		got := make(chan struct{}, 1)

@@ -156,10 +156,10 @@ func tcpPair(t *testing.T, opts ...Option) (client, server *WebsocketConnection,
 }
 
 // tcpConns returns the two ends of a TCP connection on 127.0.0.1.
-func tcpConns(t *testing.T) (net.Conn, net.Conn) {
-	t.Helper()
+func tcpConns(tb testing.TB) (net.Conn, net.Conn) {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	defer ln.Close()
 	accepted := make(chan net.Conn, 1)
 	go func() {
@@ -167,9 +167,14 @@ func tcpConns(t *testing.T) (net.Conn, net.Conn) {
 		accepted <- c
 	}()
 	a, err := net.Dial("tcp", ln.Addr().String())
-	require.NoError(t, err)
-	b := <-accepted
-	require.NotNil(t, b)
+	require.NoError(tb, err)
+	var b net.Conn
+	select {
+	case b = <-accepted:
+	case <-time.After(waitTimeout):
+		tb.Fatal("no TCP connection accepted")
+	}
+	require.NotNil(tb, b)
 	return a, b
 }
 

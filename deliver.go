@@ -21,14 +21,19 @@ import (
 // Who drains the queue: with a MainContext, a function given to its Invoke.
 // Without one, the reader itself, at the end of a frame, when nobody else
 // is draining: no goroutine is started per message. If its handlers run
-// longer than handoffDelay, a timer starts a new reader goroutine, so that
-// control frames are still read; the old one finishes the queue as the
-// dispatcher and ends. Events that come from elsewhere (Close, timers, the
+// longer than handoffDelay (to twice that), a timer starts a new reader
+// goroutine, so that control frames are still read; the old one finishes
+// the queue as the dispatcher and ends. Events that come from elsewhere (Close, timers, the
 // writer) while nobody drains start a goroutine that drains and ends.
 
 // handoffDelay is how long handlers may run on the reader before another
 // goroutine takes over reading.
 const handoffDelay = 10 * time.Millisecond
+
+// eventCost is what a queued message or fragment counts in the receive
+// buffer besides its payload: the memory of its event, so that many small
+// messages are bounded too.
+const eventCost = 128
 
 // errHandedOff ends a reader goroutine whose reading another goroutine took
 // over while it ran handlers.
@@ -42,16 +47,20 @@ type queue struct {
 	heldSize int64
 	buffered int64 // message bytes queued or waiting in the pull API
 
-	dispatching bool // a drain runs or is scheduled
-	onReader    bool // the reader is handling a frame: it drains at its end
-	inline      bool // the reader runs handlers itself
-	handedOff   bool // ... and another goroutine has taken over reading
-	waiting     bool // the reader waits for room
-	noPause     bool // closing or closed: the reader never waits for room
-	started     bool // a handler, subscription or receive came: events flow
-	receivers   bool // a message receiver came: messages are no longer held
-	dropping    bool // the frames of the current message are dropped
-	holds       int  // Hold calls running: nothing is delivered
+	dispatching bool   // a drain runs or is scheduled
+	onReader    bool   // the reader is handling a frame: it drains at its end
+	inline      bool   // the reader runs handlers itself
+	drainSeq    uint64 // counts the reader's drains
+	watchedSeq  uint64 // the drain the handoff timer saw when it last fired
+	watching    bool   // the handoff timer is armed
+	drained     bool   // the reader drained since the timer last fired
+	handedOff   bool   // ... and another goroutine has taken over reading
+	waiting     bool   // the reader waits for room
+	noPause     bool   // closing or closed: the reader never waits for room
+	started     bool   // a handler, subscription or receive came: events flow
+	receivers   bool   // a message receiver came: messages are no longer held
+	dropping    bool   // the frames of the current message are dropped
+	holds       int    // Hold calls running: nothing is delivered
 }
 
 // deliverableLocked reports whether queued events can be delivered now.
@@ -116,7 +125,7 @@ func (s *signals) readerIdle() {
 // message receiver, messages are held, as many as the receive buffer takes;
 // while the connection is closing, messages past the buffer are dropped.
 func (s *signals) pushData(ev event) {
-	size := int64(len(ev.data))
+	size := int64(len(ev.data)) + eventCost
 	bound := s.c.opts.receiveBuffer
 	s.qmu.Lock()
 	defer s.qmu.Unlock()
@@ -176,18 +185,19 @@ func (s *signals) frameDone(final bool) error {
 	s.qmu.Lock()
 	s.q.onReader = false
 	if s.claimLocked() {
-		s.qmu.Unlock()
 		switch {
 		case s.c.opts.mainContext != nil:
+			s.qmu.Unlock()
 			s.schedule()
+			s.qmu.Lock()
 		case final:
-			s.drain()
+			s.drainLocked()
 		default:
-			if s.drainInline() {
+			if s.drainInlineLocked() {
+				s.qmu.Unlock()
 				return errHandedOff
 			}
 		}
-		s.qmu.Lock()
 	}
 	if final || s.q.buffered <= s.c.opts.receiveBuffer || s.q.noPause {
 		s.qmu.Unlock()
@@ -219,49 +229,88 @@ func (s *signals) waitRoom() {
 	c.mu.Unlock()
 }
 
-// drainInline drains the queue on the reader, handing reading over to a new
-// goroutine if the handlers take longer than handoffDelay. It reports
-// whether that happened.
-func (s *signals) drainInline() (handedOff bool) {
-	s.qmu.Lock()
+// drainInlineLocked drains the queue on the reader, handing reading over
+// to a new goroutine if the handlers take longer than handoffDelay. It
+// reports whether that happened. qmu is held.
+//
+// The timer is not reset for every drain, nor is the clock read, which
+// would cost more than a small message: drains are numbered, and the
+// timer, once armed, hands reading over when it finds the drain it saw at
+// its last firing still running (so after 10 to 20 ms of one drain),
+// re-arming itself while drains go on and stopping once the reader drains
+// no more.
+func (s *signals) drainInlineLocked() (handedOff bool) {
 	s.q.inline = true
-	if s.handoff == nil {
-		s.handoff = time.AfterFunc(handoffDelay, s.takeOverReading)
-	} else {
-		s.handoff.Reset(handoffDelay)
+	s.q.drainSeq++
+	if !s.q.watching {
+		s.q.watching = true
+		s.q.watchedSeq = s.q.drainSeq
+		if s.handoff == nil {
+			s.handoff = time.AfterFunc(handoffDelay, s.watchInline)
+		} else {
+			s.handoff.Reset(handoffDelay)
+		}
 	}
-	s.qmu.Unlock()
-	s.drain()
-	s.qmu.Lock()
+	s.drainLocked()
 	s.q.inline = false
+	s.q.drained = true
 	handedOff, s.q.handedOff = s.q.handedOff, false
-	s.handoff.Stop()
-	s.qmu.Unlock()
 	return handedOff
 }
 
-// takeOverReading runs on the handoff timer: the reader is still running
-// handlers, so this goroutine becomes the reader.
-func (s *signals) takeOverReading() {
+// watchInline runs on the handoff timer. If the reader has been running
+// handlers for handoffDelay, this goroutine becomes the reader; otherwise
+// the timer is armed again while the reader keeps draining.
+func (s *signals) watchInline() {
 	s.qmu.Lock()
-	if !s.q.inline || s.q.handedOff {
+	if s.q.inline && !s.q.handedOff {
+		if s.q.drainSeq != s.q.watchedSeq {
+			// Another drain than the one seen last: watch it.
+			s.q.watchedSeq = s.q.drainSeq
+			s.handoff.Reset(handoffDelay)
+			s.qmu.Unlock()
+			return
+		}
+		s.q.handedOff = true
+		s.q.watching = false
 		s.qmu.Unlock()
+		s.c.rd.run()
 		return
 	}
-	s.q.handedOff = true
+	if s.q.drained {
+		// Drains went on: watch a while longer.
+		s.q.drained = false
+		s.q.watchedSeq = s.q.drainSeq
+		s.handoff.Reset(handoffDelay)
+	} else {
+		s.q.watching = false
+	}
 	s.qmu.Unlock()
-	s.c.rd.run()
 }
 
 // drain delivers queued events until the queue is empty or delivery is
 // held, then ends the dispatching.
 func (s *signals) drain() {
 	s.qmu.Lock()
+	s.drainLocked()
+	s.qmu.Unlock()
+}
+
+// drainLocked is drain with qmu held; it releases qmu while handlers run.
+func (s *signals) drainLocked() {
 	q := &s.q
 	for s.deliverableLocked() {
 		ev := q.events[q.head]
 		q.events[q.head] = event{}
 		q.head++
+		if q.head >= 256 && 2*q.head >= len(q.events) {
+			// A queue that never empties: move what is left down, so
+			// that it does not grow by what was delivered.
+			n := copy(q.events, q.events[q.head:])
+			clear(q.events[n:])
+			q.events = q.events[:n]
+			q.head = 0
+		}
 		s.qmu.Unlock()
 		pulled := s.deliver(&ev)
 		s.qmu.Lock()
@@ -275,7 +324,6 @@ func (s *signals) drain() {
 		q.head = 0
 	}
 	q.dispatching = false
-	s.qmu.Unlock()
 }
 
 // taken notes that a receiver took n bytes of the receive buffer.
@@ -302,7 +350,7 @@ func (s *signals) connected(messages bool) {
 	if messages && !q.receivers {
 		q.receivers = true
 		for i := range q.held {
-			q.held[i].size = int64(len(q.held[i].data))
+			q.held[i].size = int64(len(q.held[i].data)) + eventCost
 		}
 		q.events = append(q.held, q.events[q.head:]...)
 		q.head = 0

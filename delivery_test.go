@@ -883,9 +883,10 @@ func testDeliveryMemory(t *testing.T, transport, consumer string) {
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	growth := int64(after.HeapInuse) - int64(before.HeapInuse)
-	// The receive buffer counts payload bytes; the peer writes frames. The
-	// reader pauses once the buffer holds more than bound: one message
-	// past it, and one more in the hands of a stuck consumer.
+	// The receive buffer counts payload bytes and eventCost a message; the
+	// peer writes frames. The reader pauses once the buffer holds more
+	// than bound: one message past it, and one more in the hands of a
+	// stuck consumer.
 	limit := transportBytes + readBufSize + (bound/msgSize+2)*int64(len(fr))
 	t.Logf("%s/%s: accepted %d KiB (limit %d KiB), blocked %v (%v), HeapInuse grew %d KiB, %d dropped",
 		transport, consumer, accepted>>10, limit>>10, blocked, lastErr, growth>>10, c.sigs.dropped.Load())
@@ -895,14 +896,14 @@ func testDeliveryMemory(t *testing.T, transport, consumer string) {
 		// dropped, and reading never pauses.
 		require.False(t, blocked)
 		require.Equal(t, maxTotal, accepted)
-		held := bound / msgSize
+		held := bound / (msgSize + eventCost)
 		require.Eventually(t, func() bool {
 			return c.sigs.dropped.Load() == uint64(frames-held)
 		}, waitTimeout, time.Millisecond, "every message past the receive buffer is dropped")
 	} else {
 		require.True(t, blocked, "the peer's writes must block")
 		assert.LessOrEqual(t, accepted, limit, "bytes accepted")
-		assert.GreaterOrEqual(t, accepted, bound, "the receive buffer filled first")
+		assert.GreaterOrEqual(t, accepted/int64(len(fr)), bound/(msgSize+eventCost), "the receive buffer filled first")
 	}
 
 	// Close with the consumer still stuck: the reader drops what is past
@@ -932,8 +933,10 @@ func testDeliveryMemory(t *testing.T, transport, consumer string) {
 // message receiver are held within the receive buffer, the rest dropped;
 // each kind of first receiver gets the held ones, in order.
 func TestDeliveryHeldBeforeFirstReceiver(t *testing.T) {
-	const msgs, size, bound = 10, 1024, 4 << 10
-	const held = bound / size
+	// The buffer counts each message's payload and eventCost: it holds
+	// four of these.
+	const msgs, size, bound = 10, 1024, 4 * (1024 + eventCost)
+	const held = bound / (size + eventCost)
 	for _, tc := range []struct {
 		name    string
 		receive func(t *testing.T, c *WebsocketConnection) []string // the first held messages

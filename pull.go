@@ -27,6 +27,7 @@ type pullItem struct {
 	typ        DataType
 	data       []byte
 	first, fin bool
+	size       int64 // what it counts in the receive buffer
 }
 
 // pullQueue hands frames from the dispatcher to the pull API. It never
@@ -91,11 +92,16 @@ func (c *WebsocketConnection) next(ctx context.Context, peek bool) (pullItem, er
 				q.head++
 				if q.head == len(q.items) {
 					q.items, q.head = q.items[:0], 0
+				} else if q.head >= 256 && 2*q.head >= len(q.items) {
+					// Never empty: move the rest down rather than grow.
+					n := copy(q.items, q.items[q.head:])
+					clear(q.items[n:])
+					q.items, q.head = q.items[:n], 0
 				}
 			}
 			q.mu.Unlock()
 			if !peek {
-				c.sigs.taken(int64(len(it.data)))
+				c.sigs.taken(it.size)
 			}
 			return it, nil
 		}

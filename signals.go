@@ -224,13 +224,13 @@ func (s *signals) deliver(ev *event) (pulled bool) {
 			for _, h := range frags {
 				h.fn(ev.typ, ev.data, true)
 			}
-			pulled = s.pull.push(pullItem{ev.typ, ev.data, true, true})
+			pulled = s.pull.push(pullItem{ev.typ, ev.data, true, true, ev.size})
 		}
 	case sigFragment:
 		for _, h := range s.fragment.load() {
 			h.fn(ev.typ, ev.data, ev.fin)
 		}
-		return s.pull.push(pullItem{ev.typ, ev.data, ev.first, ev.fin}) // not a signal for subscriptions
+		return s.pull.push(pullItem{ev.typ, ev.data, ev.first, ev.fin, ev.size}) // not a signal for subscriptions
 	case sigPing:
 		for _, h := range s.ping.load() {
 			h.fn(ev.data)

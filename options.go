@@ -106,7 +106,8 @@ const defaultReceiveBuffer = 1 << 20
 
 // WithReceiveBufferSize bounds the bytes of incoming messages that wait for
 // slow receivers: handlers still busy with earlier events, or a pull API
-// that has not taken them yet. Past the bound the connection stops reading
+// that has not taken them yet. Each message counts 128 bytes besides its
+// payload, so that many small messages are bounded too. Past the bound the connection stops reading
 // until they catch up, so the transport slows the peer down (a single
 // message larger than the bound still fits when nothing waits). The
 // default is 1 MiB; n < 1 selects it.

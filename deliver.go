@@ -23,8 +23,9 @@ import (
 // is draining: no goroutine is started per message. If its handlers run
 // longer than handoffDelay (to twice that), a timer starts a new reader
 // goroutine, so that control frames are still read; the old one finishes
-// the queue as the dispatcher and ends. Events that come from elsewhere (Close, timers, the
-// writer) while nobody drains start a goroutine that drains and ends.
+// the queue as the dispatcher and ends. Events that come from elsewhere
+// (Close, timers, the writer) while nobody drains start a goroutine that
+// drains and ends.
 
 // handoffDelay is how long handlers may run on the reader before another
 // goroutine takes over reading.
@@ -85,7 +86,17 @@ func (s *signals) claimLocked() bool {
 func (s *signals) emit(ev event) {
 	s.qmu.Lock()
 	s.q.events = append(s.q.events, ev)
-	start := !s.q.onReader && s.claimLocked()
+	if s.q.onReader {
+		s.qmu.Unlock() // the reader drains at the end of its frame
+		return
+	}
+	s.scheduleUnlock()
+}
+
+// scheduleUnlock releases qmu and, if there is something to deliver and
+// nobody drains, schedules a drain. qmu is held.
+func (s *signals) scheduleUnlock() {
+	start := s.claimLocked()
 	s.qmu.Unlock()
 	if start {
 		s.schedule()
@@ -114,19 +125,15 @@ func (s *signals) readerBusy() {
 func (s *signals) readerIdle() {
 	s.qmu.Lock()
 	s.q.onReader = false
-	start := s.claimLocked()
-	s.qmu.Unlock()
-	if start {
-		s.schedule()
-	}
+	s.scheduleUnlock()
 }
 
 // pushData queues a message or fragment from the reader. Before the first
 // message receiver, messages are held, as many as the receive buffer takes;
 // while the connection is closing, messages past the buffer are dropped.
 func (s *signals) pushData(ev event) {
-	size := int64(len(ev.data)) + eventCost
-	bound := s.c.opts.receiveBuffer
+	ev.size = int64(len(ev.data)) + eventCost
+	size, bound := ev.size, s.c.opts.receiveBuffer
 	s.qmu.Lock()
 	defer s.qmu.Unlock()
 	q := &s.q
@@ -161,7 +168,6 @@ func (s *signals) pushData(ev event) {
 	case ev.kind == sigMessage && q.noPause && full:
 		s.drop(&ev, "the connection is closing and the receive buffer is full")
 	default:
-		ev.size = size
 		q.buffered += size
 		q.events = append(q.events, ev)
 	}
@@ -349,19 +355,12 @@ func (s *signals) connected(messages bool) {
 	q.started = true
 	if messages && !q.receivers {
 		q.receivers = true
-		for i := range q.held {
-			q.held[i].size = int64(len(q.held[i].data)) + eventCost
-		}
 		q.events = append(q.held, q.events[q.head:]...)
 		q.head = 0
 		q.buffered += q.heldSize
 		q.held, q.heldSize = nil, 0
 	}
-	start := s.claimLocked()
-	s.qmu.Unlock()
-	if start {
-		s.schedule()
-	}
+	s.scheduleUnlock()
 }
 
 // stopPausing stops the reader from waiting for room: the connection is
@@ -389,11 +388,7 @@ func (c *WebsocketConnection) Hold(fn func()) {
 	defer func() {
 		s.qmu.Lock()
 		s.q.holds--
-		start := s.claimLocked()
-		s.qmu.Unlock()
-		if start {
-			s.schedule()
-		}
+		s.scheduleUnlock()
 	}()
 	fn()
 }

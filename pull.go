@@ -124,9 +124,6 @@ func (c *WebsocketConnection) next(ctx context.Context, peek bool) (pullItem, er
 func (c *WebsocketConnection) startPull(ctx context.Context) (release func(), err error) {
 	q := &c.sigs.pull
 	if q.active.CompareAndSwap(false, true) {
-		c.sigs.hmu.Lock()
-		c.sigs.updateReceivers()
-		c.sigs.hmu.Unlock()
 		c.sigs.connected(true)
 	}
 	q.consumer.Lock()

@@ -417,8 +417,8 @@ func (r *reader) data(h *frame.Header) error {
 		// Frame by frame for fragment receivers, unless an extension
 		// must decode the whole message; whole for message receivers,
 		// and while nobody receives yet.
-		r.parts = c.sigs.wantFragments.Load() && h.RSV == 0
-		r.whole = !r.parts || c.sigs.wantMessages.Load()
+		r.parts = c.sigs.wantsFragments() && h.RSV == 0
+		r.whole = !r.parts || c.sigs.wantsMessages()
 	}
 	limit := c.maxMessage.Load()
 	total := r.total + h.Length

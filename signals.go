@@ -173,11 +173,6 @@ type signals struct {
 
 	deliverQueue
 
-	// What receives data now: message handlers or subscriptions (whole
-	// messages), fragment handlers or the pull API (frames).
-	wantMessages  atomic.Bool
-	wantFragments atomic.Bool
-
 	dropped atomic.Uint64 // messages that went to no receiver
 
 	pull pullQueue
@@ -197,11 +192,16 @@ func (s *signals) init(c *WebsocketConnection) {
 	s.pull.init()
 }
 
-// updateReceivers recomputes what receives data, after a change of
-// handlers, subscriptions or the pull API.
-func (s *signals) updateReceivers() {
-	s.wantMessages.Store(len(s.message.load()) > 0 || s.msgSubs.Load() > 0)
-	s.wantFragments.Store(len(s.fragment.load()) > 0 || s.pull.active.Load())
+// wantsMessages reports whether whole messages have receivers now: message
+// handlers or subscriptions.
+func (s *signals) wantsMessages() bool {
+	return len(s.message.load()) > 0 || s.msgSubs.Load() > 0
+}
+
+// wantsFragments reports whether frames have receivers now: fragment
+// handlers or the pull API.
+func (s *signals) wantsFragments() bool {
+	return len(s.fragment.load()) > 0 || s.pull.active.Load()
 }
 
 // deliver runs the handlers of one event, then publishes it to the
@@ -211,7 +211,7 @@ func (s *signals) deliver(ev *event) (pulled bool) {
 	switch ev.kind {
 	case sigMessage:
 		msgs, frags := s.message.load(), s.fragment.load()
-		if !ev.partsSent && len(msgs) == 0 && len(frags) == 0 && !s.pull.active.Load() && s.msgSubs.Load() == 0 {
+		if !ev.partsSent && !s.wantsMessages() && !s.wantsFragments() {
 			s.drop(ev, "no receiver")
 			return false
 		}
@@ -344,7 +344,6 @@ func connect[F any](s *signals, method string, l *handlerList[F], fn F, isNil bo
 		// it once, in order with the other events.
 		s.emit(event{kind: sigClosed, late: f})
 	}
-	s.updateReceivers()
 	s.hmu.Unlock()
 	s.connected(any(l) == any(&s.message) || any(l) == any(&s.fragment))
 	return id
@@ -414,7 +413,6 @@ func (c *WebsocketConnection) Disconnect(id HandlerID) {
 	_ = s.message.remove(id) || s.closing.remove(id) || s.closed.remove(id) ||
 		s.errs.remove(id) || s.pong.remove(id) || s.notify.remove(id) ||
 		s.ping.remove(id) || s.fragment.remove(id)
-	s.updateReceivers()
 }
 
 // Subscribe returns a channel that receives the events of the given
@@ -448,7 +446,6 @@ func (c *WebsocketConnection) Subscribe(signals ...Signal) <-chan Event {
 	if sub.messages {
 		s.msgSubs.Add(1)
 	}
-	s.updateReceivers()
 	s.hmu.Unlock()
 	s.connected(sub.messages)
 	return ch
@@ -468,7 +465,6 @@ func (c *WebsocketConnection) Unsubscribe(ch <-chan Event) {
 	if sub.messages {
 		s.msgSubs.Add(-1)
 	}
-	s.updateReceivers()
 	// Keep the channel drained until pubsub closes it, so that a publish
 	// blocked on it cannot hold up the unsubscription.
 	go func() {

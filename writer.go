@@ -60,7 +60,7 @@ type writer struct {
 	runFn func() // c.wr.run, made once so that starting it allocates nothing
 
 	// Guarded by c.mu.
-	ctrl         []controlFrame // pings and pongs, at most one pong
+	ctrl         []controlFrame // pings and pongs, at most maxPendingPongs pongs
 	data         []outMessage
 	head         int   // index of the first queued message in data
 	queued       int64 // payload bytes queued and not yet written

@@ -9,7 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
+	"strings"
 
 	"github.com/wsconn/wsconn/handshake"
 	"github.com/wsconn/wsconn/iostream"
@@ -100,15 +100,10 @@ func writeRefusal(w io.Writer, status int, header http.Header, body string) {
 	if h == nil {
 		h = make(http.Header)
 	}
-	if len(h.Values("Connection")) == 0 {
-		h.Set("Connection", "close")
-	}
 	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
-	h.Write(&b)
-	b.WriteString("\r\n")
-	b.WriteString(body)
-	w.Write(b.Bytes())
+	resp := &http.Response{
+		StatusCode: status, ProtoMajor: 1, ProtoMinor: 1, Header: h, Close: true,
+		ContentLength: int64(len(body)), Body: io.NopCloser(strings.NewReader(body)),
+	}
+	resp.Write(w) // adds Connection: close unless the header has it
 }

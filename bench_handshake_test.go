@@ -2,11 +2,9 @@ package wsconn_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sync"
 	"testing"
 
 	"github.com/wsconn/wsconn"
@@ -43,7 +41,7 @@ func BenchmarkHandshake(b *testing.B) {
 				if bc.kind == "socks5" {
 					serve = p.serveSOCKS5
 				}
-				p.addr = benchServer(b, serve)
+				p.addr = rawServer(b, serve)
 				opts.Proxy = http.ProxyURL(&url.URL{Scheme: bc.kind, Host: p.addr})
 			}
 			ctx := context.Background()
@@ -62,34 +60,4 @@ func BenchmarkHandshake(b *testing.B) {
 			}
 		})
 	}
-}
-
-// benchServer accepts connections on 127.0.0.1 and runs serve on each, on
-// its own goroutine, until the benchmark ends.
-func benchServer(b *testing.B, serve func(c net.Conn)) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				serve(c)
-			}()
-		}
-	}()
-	b.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-	})
-	return ln.Addr().String()
 }

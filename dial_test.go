@@ -522,7 +522,7 @@ func TestDialRefusalBodyIsReadable(t *testing.T) {
 
 // rawServer accepts one connection at a time on 127.0.0.1 and runs serve
 // on each, on its own goroutine. It stops with the test.
-func rawServer(t *testing.T, serve func(c net.Conn)) string {
+func rawServer(t testing.TB, serve func(c net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

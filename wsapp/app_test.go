@@ -516,9 +516,9 @@ func TestAppGracefulCloseReconnects(t *testing.T) {
 	assert.Equal(t, 0, rec.count("error"))
 }
 
-// silentServer completes WebSocket handshakes and then never reads nor
-// writes again: a peer that is gone.
-func silentServer(t *testing.T) string {
+// holdingServer accepts TCP connections on 127.0.0.1, runs first on each,
+// one at a time, and then keeps it open, silent, until the test ends.
+func holdingServer(t *testing.T, first func(conn net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -536,20 +536,7 @@ func silentServer(t *testing.T) string {
 			mu.Lock()
 			conns = append(conns, conn)
 			mu.Unlock()
-			conn.SetDeadline(time.Now().Add(waitTimeout))
-			req, err := http.ReadRequest(bufio.NewReader(conn))
-			if err != nil {
-				continue
-			}
-			h := make(http.Header)
-			if _, _, err := (&handshake.Server{}).Process(req, h); err != nil {
-				continue
-			}
-			var b bytes.Buffer
-			b.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
-			h.Write(&b)
-			b.WriteString("\r\n")
-			conn.Write(b.Bytes())
+			first(conn)
 		}
 	}()
 	t.Cleanup(func() {
@@ -562,6 +549,33 @@ func silentServer(t *testing.T) string {
 		}
 	})
 	return "ws://" + ln.Addr().String() + "/"
+}
+
+// silentServer completes WebSocket handshakes and then never reads nor
+// writes again: a peer that is gone.
+func silentServer(t *testing.T) string {
+	return holdingServer(t, func(conn net.Conn) {
+		conn.SetDeadline(time.Now().Add(waitTimeout))
+		req, err := http.ReadRequest(bufio.NewReader(conn))
+		if err != nil {
+			return
+		}
+		h := make(http.Header)
+		if _, _, err := (&handshake.Server{}).Process(req, h); err != nil {
+			return
+		}
+		var b bytes.Buffer
+		b.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
+		h.Write(&b)
+		b.WriteString("\r\n")
+		conn.Write(b.Bytes())
+	})
+}
+
+// muteServer accepts TCP connections and never answers: a handshake
+// against it can only time out.
+func muteServer(t *testing.T) string {
+	return holdingServer(t, func(net.Conn) {})
 }
 
 func TestAppPingTimeout(t *testing.T) {
@@ -918,39 +932,6 @@ func TestAppStopWithStalledMainContext(t *testing.T) {
 	for i := 0; i < 100 && loop.Iterate(false); i++ {
 	}
 	assert.True(t, opened.Load())
-}
-
-// muteServer accepts TCP connections and never answers: a handshake
-// against it can only time out.
-func muteServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return "ws://" + ln.Addr().String() + "/"
 }
 
 // TestAppHandshakeTimeout: a server that accepts TCP and never answers

@@ -56,9 +56,10 @@ type AcceptOptions struct {
 	// are set by Accept and replace any given here.
 	ResponseHeader http.Header
 
-	// ConnectionOptions configure the connection, as for
-	// NewWebsocketConnection: limits, keepalive, a MainContext...
-	ConnectionOptions []Option
+	// ConnectionOptions configures the connection, as for
+	// NewWebsocketConnection: limits, keepalive, a MainContext... Its
+	// Request is replaced by the handshake's.
+	ConnectionOptions *Options
 }
 
 // Accept answers the WebSocket handshake request r and returns the server
@@ -94,7 +95,7 @@ type AcceptOptions struct {
 // taken a connection over, the server's ReadTimeout, WriteTimeout and
 // IdleTimeout no longer apply to it, and Server.Shutdown and Server.Close
 // neither wait for it nor close it: detect dead peers with the
-// connection's keepalive (WithKeepaliveInterval, WithKeepalivePongTimeout),
+// connection's keepalive (Options.KeepaliveInterval and KeepalivePongTimeout),
 // bound messages with its size limits, and close the connections yourself
 // when the server shuts down (see Server.RegisterOnShutdown).
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*WebsocketConnection, error) {
@@ -157,12 +158,12 @@ func (opts *AcceptOptions) server() *handshake.Server {
 
 // newConnection returns the server end of an accepted handshake over s.
 func (opts *AcceptOptions) newConnection(s io.ReadWriteCloser, r *http.Request, hs http.Header, protocol string, exts []extensions.Extension) *WebsocketConnection {
-	if log := traceLogger(opts.ConnectionOptions); log != nil {
+	if log := opts.ConnectionOptions.logger(); log != nil {
 		log.Debug("wsconn: handshake accepted", "url", r.URL.String(), "remote", r.RemoteAddr,
 			"request", r.Header, "response", hs, "protocol", protocol)
 	}
-	copts := append([]Option{WithRequest(r)}, opts.ConnectionOptions...)
-	return NewWebsocketConnection(s, requestURI(r), ConnectionServer, r.Header.Get("Origin"), protocol, exts, copts...)
+	copts := opts.ConnectionOptions.withRequest(r)
+	return NewWebsocketConnection(s, requestURI(r), ConnectionServer, r.Header.Get("Origin"), protocol, exts, copts)
 }
 
 // Handler returns an http.Handler that accepts every request with Accept

@@ -45,15 +45,15 @@ const mib = 1 << 20
 
 // advServer returns a server connection over TCP on 127.0.0.1 and the raw
 // client at the other end.
-func advServer(t *testing.T, exts []extensions.Extension, opts ...Option) (*WebsocketConnection, *rawPeer, *recorder) {
+func advServer(t *testing.T, exts []extensions.Extension, opts *Options) (*WebsocketConnection, *rawPeer, *recorder) {
 	t.Helper()
-	return advConn(t, ConnectionServer, exts, opts...)
+	return advConn(t, ConnectionServer, exts, opts)
 }
 
-func advConn(t *testing.T, typ ConnectionType, exts []extensions.Extension, opts ...Option) (*WebsocketConnection, *rawPeer, *recorder) {
+func advConn(t *testing.T, typ ConnectionType, exts []extensions.Extension, opts *Options) (*WebsocketConnection, *rawPeer, *recorder) {
 	t.Helper()
 	a, b := tcpConns(t)
-	c := NewWebsocketConnection(iostream.NewConn(b), testURI, typ, "", "", exts, opts...)
+	c := NewWebsocketConnection(iostream.NewConn(b), testURI, typ, "", "", exts, opts)
 	rec := record(c)
 	p := &rawPeer{t: t, conn: a, br: bufio.NewReaderSize(a, 64<<10), mask: typ == ConnectionServer}
 	t.Cleanup(func() {
@@ -181,7 +181,7 @@ func TestAdversarialPingBurst(t *testing.T) {
 				t.Skip("heavy: runs without -short")
 			}
 			noLeaks(t)
-			c, p, rec := advServer(t, nil)
+			c, p, rec := advServer(t, nil, nil)
 			var burst []byte
 			for i := range n {
 				burst = appendMasked(burst, frame.Header{Fin: true, Opcode: frame.OpPing}, pingPayload(i))
@@ -235,7 +235,7 @@ func TestAdversarialPingFloodFromPeerThatNeverReads(t *testing.T) {
 	// Default socket buffers: they hold a few MiB of pongs, the 200,000
 	// pings ask for 25 MiB of them. (Tiny buffers do not help: Linux then
 	// stalls the pings too, on a zero window.)
-	c := NewWebsocketConnection(iostream.NewConn(b), testURI, ConnectionServer, "", "", nil)
+	c := NewWebsocketConnection(iostream.NewConn(b), testURI, ConnectionServer, "", "", nil, nil)
 	rec := record(c)
 	t.Cleanup(func() {
 		c.Abort()
@@ -324,7 +324,7 @@ func TestAdversarialCloseFlood(t *testing.T) {
 
 	t.Run("server/valid first close", func(t *testing.T) {
 		noLeaks(t)
-		c, p, rec := advServer(t, nil, WithCloseTimeout(30*time.Second))
+		c, p, rec := advServer(t, nil, &Options{CloseTimeout: 30 * time.Second})
 		p.write(flood(true, closePayload(1000, "bye")))
 		assert.Equal(t, CloseNormal, readCloseThenEnd(t, p))
 		rec.waitClosed(t)
@@ -337,18 +337,20 @@ func TestAdversarialCloseFlood(t *testing.T) {
 	})
 	t.Run("server/invalid first close", func(t *testing.T) {
 		noLeaks(t)
-		c, p, rec := advServer(t, nil, WithCloseTimeout(30*time.Second))
+		c, p, rec := advServer(t, nil, &Options{CloseTimeout: 30 * time.Second})
 		p.write(flood(true, closePayload(999, "")))
 		assert.Equal(t, CloseProtocolError, readCloseThenEnd(t, p))
 		rec.waitClosed(t)
-		assert.ErrorIs(t, rec.err(t), ErrInvalidCloseCode)
+		var pe *ProtocolError
+		require.ErrorAs(t, rec.err(t), &pe)
+		assert.Equal(t, ProtocolError{CloseProtocolError, "invalid close code 999", ErrProtocol}, *pe)
 		st := c.CloseStatus()
 		assert.Equal(t, CloseProtocolError, st.SentCode)
 		assert.False(t, st.Clean)
 	})
 	t.Run("client/valid first close", func(t *testing.T) {
 		noLeaks(t)
-		c, p, rec := advConn(t, ConnectionClient, nil, WithCloseTimeout(30*time.Second))
+		c, p, rec := advConn(t, ConnectionClient, nil, &Options{CloseTimeout: 30 * time.Second})
 		p.write(flood(false, closePayload(1001, "going")))
 		p.conn.SetReadDeadline(time.Now().Add(waitTimeout))
 		h, payload, err := frame.ReadFrame(p.br, 0)
@@ -411,7 +413,7 @@ func TestAdversarialTinyFragments(t *testing.T) {
 	t.Run("within limits", func(t *testing.T) {
 		noLeaks(t)
 		const limit = 128 << 10
-		_, p, rec := advServer(t, nil, WithMaxTotalMessageSize(limit))
+		_, p, rec := advServer(t, nil, &Options{MaxTotalMessageSize: limit})
 		before := liveHeap()
 		peak := startHeapPeak()
 		p.write(wire)
@@ -424,7 +426,7 @@ func TestAdversarialTinyFragments(t *testing.T) {
 	t.Run("over the total limit", func(t *testing.T) {
 		noLeaks(t)
 		const limit = 64 << 10
-		c, p, rec := advServer(t, nil, WithMaxTotalMessageSize(limit))
+		c, p, rec := advServer(t, nil, &Options{MaxTotalMessageSize: limit})
 		before := liveHeap()
 		peak := startHeapPeak()
 		go func() { // the server may stop reading once it has failed
@@ -445,7 +447,7 @@ func TestAdversarialTinyFragments(t *testing.T) {
 		noLeaks(t)
 		const limit = 128 << 10
 		a, b := tcpConns(t)
-		c := NewWebsocketConnection(iostream.NewConn(b), testURI, ConnectionServer, "", "", nil, WithMaxTotalMessageSize(limit))
+		c := NewWebsocketConnection(iostream.NewConn(b), testURI, ConnectionServer, "", "", nil, &Options{MaxTotalMessageSize: limit})
 		var frags, size int
 		done := make(chan struct{})
 		closed := make(chan struct{})
@@ -515,7 +517,7 @@ func TestAdversarialHugeAnnouncedLength(t *testing.T) {
 		w := &readWatch{Conn: b}
 		watches[i] = w
 		c := NewWebsocketConnection(w, testURI, ConnectionServer, "", "", nil,
-			WithMaxIncomingPayloadSize(announced), WithMaxTotalMessageSize(announced))
+			&Options{MaxIncomingPayloadSize: announced, MaxTotalMessageSize: announced})
 		rec := record(c)
 		t.Cleanup(func() {
 			c.Abort()
@@ -585,7 +587,7 @@ func TestAdversarialDecompressionBomb(t *testing.T) {
 			noLeaks(t)
 			_, sexts := negotiate(t, deflateReg(extensions.DeflateOptions{}), deflateReg(extensions.DeflateOptions{}))
 			require.Len(t, sexts, 1)
-			c, p, rec := advServer(t, sexts, WithMaxIncomingPayloadSize(limit), WithMaxTotalMessageSize(limit))
+			c, p, rec := advServer(t, sexts, &Options{MaxIncomingPayloadSize: limit, MaxTotalMessageSize: limit})
 			wire := appendMasked(nil, frame.Header{Fin: true, RSV: frame.RSV1, Opcode: frame.OpBinary}, bomb)
 
 			before := liveHeap()
@@ -777,7 +779,7 @@ func TestAdversarialSlowloris(t *testing.T) {
 // waiting out its close timeout for a close frame it could not read.
 func TestAdversarialFramingErrorClosesPromptly(t *testing.T) {
 	noLeaks(t)
-	c, p, rec := advServer(t, nil, WithCloseTimeout(30*time.Second))
+	c, p, rec := advServer(t, nil, &Options{CloseTimeout: 30 * time.Second})
 	p.write([]byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4})
 	p.conn.SetReadDeadline(time.Now().Add(waitTimeout))
 	h, payload, err := frame.ReadFrame(p.br, 0)

@@ -26,7 +26,7 @@ func TestBadInputFailsWithRightCode(t *testing.T) {
 	tests := []struct {
 		name   string
 		side   ConnectionType // the side under test; 0 means both
-		opts   []Option
+		opts   *Options
 		frames []func(*rawPeer)
 		code   CloseCode
 		err    error
@@ -46,16 +46,16 @@ func TestBadInputFailsWithRightCode(t *testing.T) {
 		{name: "UTF-8 cut at message end", frames: []func(*rawPeer){text(false, "ab\xe2\x82"), cont(true, "")}, code: 1007, err: ErrInvalidUTF8},
 		{name: "invalid UTF-8 across fragments", frames: []func(*rawPeer){text(false, "ab\xe2"), cont(true, "\x28\xa1")}, code: 1007, err: ErrInvalidUTF8},
 		{name: "close with 1-byte payload", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, []byte{3})}, code: 1002, err: ErrProtocol},
-		{name: "close code 999", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(999, ""))}, code: 1002, err: ErrInvalidCloseCode},
-		{name: "close code 1004", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(1004, ""))}, code: 1002, err: ErrInvalidCloseCode},
-		{name: "close code 1005", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(1005, ""))}, code: 1002, err: ErrInvalidCloseCode},
-		{name: "close code 1006", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(1006, ""))}, code: 1002, err: ErrInvalidCloseCode},
-		{name: "close code 1015", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(1015, ""))}, code: 1002, err: ErrInvalidCloseCode},
-		{name: "close code 2999", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(2999, ""))}, code: 1002, err: ErrInvalidCloseCode},
-		{name: "close code 5000", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(5000, ""))}, code: 1002, err: ErrInvalidCloseCode},
+		{name: "close code 999", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(999, ""))}, code: 1002, err: ErrProtocol},
+		{name: "close code 1004", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(1004, ""))}, code: 1002, err: ErrProtocol},
+		{name: "close code 1005", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(1005, ""))}, code: 1002, err: ErrProtocol},
+		{name: "close code 1006", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(1006, ""))}, code: 1002, err: ErrProtocol},
+		{name: "close code 1015", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(1015, ""))}, code: 1002, err: ErrProtocol},
+		{name: "close code 2999", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(2999, ""))}, code: 1002, err: ErrProtocol},
+		{name: "close code 5000", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(5000, ""))}, code: 1002, err: ErrProtocol},
 		{name: "close reason not UTF-8", frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(1000, "\xff\xfe"))}, code: 1007, err: ErrInvalidUTF8},
-		{name: "frame over payload limit", opts: []Option{WithMaxIncomingPayloadSize(100)}, frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpBinary}, make([]byte, 101))}, code: 1009, err: ErrMessageTooBig},
-		{name: "message over total limit", opts: []Option{WithMaxTotalMessageSize(100)}, frames: []func(*rawPeer){
+		{name: "frame over payload limit", opts: &Options{MaxIncomingPayloadSize: 100}, frames: []func(*rawPeer){hdr(frame.Header{Fin: true, Opcode: frame.OpBinary}, make([]byte, 101))}, code: 1009, err: ErrMessageTooBig},
+		{name: "message over total limit", opts: &Options{MaxTotalMessageSize: 100}, frames: []func(*rawPeer){
 			hdr(frame.Header{Opcode: frame.OpBinary}, make([]byte, 60)), hdr(frame.Header{Fin: true, Opcode: frame.OpContinuation}, make([]byte, 60))}, code: 1009, err: ErrMessageTooBig},
 		{name: "64-bit length with top bit", frames: []func(*rawPeer){func(r *rawPeer) {
 			b := []byte{0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 1}
@@ -78,7 +78,7 @@ func TestBadInputFailsWithRightCode(t *testing.T) {
 				continue
 			}
 			t.Run(side.String()+"/"+tt.name, func(t *testing.T) {
-				c, p, rec := newRaw(t, side, tt.opts...)
+				c, p, rec := newRaw(t, side, tt.opts)
 				for _, f := range tt.frames {
 					f(p)
 				}
@@ -142,7 +142,7 @@ func TestInvalidUTF8FailsFast(t *testing.T) {
 		{"beyond U+10FFFF split", [][]byte{[]byte("\xf4"), []byte("\x90")}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, p, rec := newRaw(t, ConnectionServer)
+			_, p, rec := newRaw(t, ConnectionServer, nil)
 			for i, f := range tt.frames {
 				op := frame.OpText
 				if i > 0 {
@@ -160,7 +160,7 @@ func TestInvalidUTF8FailsFast(t *testing.T) {
 // TestInvalidUTF8InsideOneLargeFrame checks fail-fast within a single frame:
 // the payload is read in pieces and checked as they come.
 func TestInvalidUTF8InsideOneLargeFrame(t *testing.T) {
-	_, p, rec := newRaw(t, ConnectionServer, WithMaxIncomingPayloadSize(0), WithMaxTotalMessageSize(0))
+	_, p, rec := newRaw(t, ConnectionServer, &Options{MaxIncomingPayloadSize: -1, MaxTotalMessageSize: -1})
 	const size = 1 << 20
 	// Announce a 1 MiB text frame but send only its bad start.
 	h := frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Key: [4]byte{9, 8, 7, 6}, Length: size}
@@ -175,7 +175,7 @@ func TestInvalidUTF8InsideOneLargeFrame(t *testing.T) {
 // TestFailSendsQueuedDataFirst: data the user queued before the peer broke
 // the protocol still goes out, before the close frame.
 func TestFailSendsQueuedDataFirst(t *testing.T) {
-	c, p, rec := newRawOver(t, ConnectionServer, 1000)
+	c, p, rec := newRawOver(t, ConnectionServer, 1000, nil)
 	require.NoError(t, c.SendBinary(payloadOf(5000))) // more than the pipe holds: it waits in the queue
 	p.send(frame.Header{Fin: true, RSV: frame.RSV2, Opcode: frame.OpText}, nil)
 	assert.ErrorIs(t, rec.err(t), ErrProtocol)
@@ -192,7 +192,7 @@ func TestFailSendsQueuedDataFirst(t *testing.T) {
 // server closes the stream as soon as its own close frame is out, without
 // waiting for the close timeout.
 func TestInvalidCloseFrameEndsAtOnce(t *testing.T) {
-	c, p, rec := newRaw(t, ConnectionServer, WithCloseTimeout(time.Hour))
+	c, p, rec := newRaw(t, ConnectionServer, &Options{CloseTimeout: time.Hour})
 	p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(999, ""))
 	code, _, _ := p.readClose()
 	assert.Equal(t, CloseProtocolError, code)

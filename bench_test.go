@@ -49,9 +49,9 @@ func BenchmarkSendReceive(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(sizeName(size), func(b *testing.B) {
 			x, y := iostream.Pipe()
-			opts := []Option{WithMaxIncomingPayloadSize(0), WithMaxTotalMessageSize(0)}
-			client := NewWebsocketConnection(x, testURI, ConnectionClient, "", "", nil, opts...)
-			server := NewWebsocketConnection(y, testURI, ConnectionServer, "", "", nil, opts...)
+			opts := &Options{MaxIncomingPayloadSize: -1, MaxTotalMessageSize: -1}
+			client := NewWebsocketConnection(x, testURI, ConnectionClient, "", "", nil, opts)
+			server := NewWebsocketConnection(y, testURI, ConnectionServer, "", "", nil, opts)
 			var got atomic.Int64
 			done := make(chan struct{})
 			target := int64(b.N)
@@ -81,7 +81,7 @@ func BenchmarkSend(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(sizeName(size), func(b *testing.B) {
 			x, y := iostream.Pipe()
-			c := NewWebsocketConnection(x, testURI, ConnectionServer, "", "", nil)
+			c := NewWebsocketConnection(x, testURI, ConnectionServer, "", "", nil, nil)
 			drained := make(chan struct{})
 			go func() {
 				io.Copy(io.Discard, y)
@@ -124,8 +124,8 @@ func BenchmarkSendReceiveDeflate(b *testing.B) {
 				o := extensions.DeflateOptions{ClientNoContextTakeover: noCtx, ServerNoContextTakeover: noCtx}
 				cexts, sexts := negotiate(b, deflateReg(o), deflateReg(o))
 				x, y := iostream.Pipe()
-				client := NewWebsocketConnection(x, testURI, ConnectionClient, "", "", cexts)
-				server := NewWebsocketConnection(y, testURI, ConnectionServer, "", "", sexts)
+				client := NewWebsocketConnection(x, testURI, ConnectionClient, "", "", cexts, nil)
+				server := NewWebsocketConnection(y, testURI, ConnectionServer, "", "", sexts, nil)
 				var got atomic.Int64
 				done := make(chan struct{})
 				target := int64(b.N)
@@ -177,8 +177,8 @@ func BenchmarkIdleConnection(b *testing.B) {
 				b.Fatal(err)
 			}
 			y := <-accepted
-			client := NewWebsocketConnection(x, testURI, ConnectionClient, "", "", nil)
-			server := NewWebsocketConnection(y, testURI, ConnectionServer, "", "", nil)
+			client := NewWebsocketConnection(x, testURI, ConnectionClient, "", "", nil, nil)
+			server := NewWebsocketConnection(y, testURI, ConnectionServer, "", "", nil, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 			client.SendText("hello")
 			if _, err := server.ReceiveText(ctx); err != nil {

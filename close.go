@@ -106,13 +106,13 @@ func (c *WebsocketConnection) CloseStatus() CloseStatus {
 	return c.status
 }
 
-// checkClose validates the arguments of a close: code must be Sendable, or
+// checkClose validates the arguments of a close: code must be sendable, or
 // CloseNoStatus for a close frame without a code (and then no reason);
 // reason must be valid UTF-8. It returns the reason cut to fit a control
 // frame.
 func checkClose(code CloseCode, reason string) (string, error) {
-	if code != CloseNoStatus && !code.Sendable() {
-		return "", fmt.Errorf("%w: %d", ErrInvalidCloseCode, code)
+	if code != CloseNoStatus && !code.sendable() {
+		return "", fmt.Errorf("close code %d may not be sent", code)
 	}
 	if code == CloseNoStatus && reason != "" {
 		return "", fmt.Errorf("a reason needs a close code, not %d", code)
@@ -130,8 +130,9 @@ func checkClose(code CloseCode, reason string) (string, error) {
 // when the close frame is written. Messages still queued when it expires
 // are reported with ErrNotSent: call Flush first to wait for a long queue.
 //
-// code must be Sendable, or CloseNoStatus to send a close frame without a
-// code (and then no reason). reason must be valid UTF-8; a reason longer
+// code must be one that may be sent: a code of the registry other than
+// 1004, 1005, 1006 and 1015, or one of 3000-4999; or CloseNoStatus to send
+// a close frame without a code (and then no reason). reason must be valid UTF-8; a reason longer
 // than 123 bytes is cut at a character boundary. Close on a connection
 // that is already closing or closed does nothing and returns nil.
 func (c *WebsocketConnection) Close(code CloseCode, reason string) error {
@@ -293,8 +294,8 @@ func (c *WebsocketConnection) closeReceived(p []byte, failed bool) error {
 			return protocolErr(CloseProtocolError, ErrProtocol, "close frame with a 1-byte payload")
 		case len(p) >= 2:
 			code = CloseCode(binary.BigEndian.Uint16(p))
-			if !code.Sendable() {
-				return protocolErr(CloseProtocolError, ErrInvalidCloseCode, "invalid close code %d", code)
+			if !code.sendable() {
+				return protocolErr(CloseProtocolError, ErrProtocol, "invalid close code %d", code)
 			}
 			if !c.opts.skipUTF8 && !utf8.Valid(p[2:]) {
 				return protocolErr(CloseInvalidPayload, ErrInvalidUTF8, "close reason is not valid UTF-8")

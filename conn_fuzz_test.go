@@ -302,13 +302,12 @@ func runFuzzConn(t *testing.T, typ ConnectionType, mode byte, input []byte, p fu
 	}
 	pings, npings := peerPings(input)
 
-	opts := []Option{WithMaxIncomingPayloadSize(payloadLimit), WithMaxTotalMessageSize(msgLimit),
-		WithCloseTimeout(fuzzCloseTimeout)}
+	opts := &Options{MaxIncomingPayloadSize: payloadLimit, MaxTotalMessageSize: msgLimit, CloseTimeout: fuzzCloseTimeout}
 	if p.keepalive {
-		opts = append(opts, WithKeepaliveInterval(time.Millisecond))
+		opts.KeepaliveInterval = time.Millisecond
 	}
 	a, b := iostream.PipeSize(fuzzPipeSize)
-	c := NewWebsocketConnection(a, testURI, typ, "", "", exts, opts...)
+	c := NewWebsocketConnection(a, testURI, typ, "", "", exts, opts)
 	rec := &fuzzRecorder{closed: make(chan struct{})}
 	rec.connect(c, msgLimit, mode&fuzzModeFragments != 0, p)
 	pulled := make(chan struct{})
@@ -411,7 +410,7 @@ func runFuzzConn(t *testing.T, typ ConnectionType, mode byte, input []byte, p fu
 		}
 	}
 	st := c.CloseStatus()
-	if st.SentCode != 0 && st.SentCode != CloseNoStatus && !st.SentCode.Sendable() {
+	if st.SentCode != 0 && st.SentCode != CloseNoStatus && !st.SentCode.sendable() {
 		t.Errorf("%v connection: sent close code %v, which may not be sent", typ, st.SentCode)
 	}
 	switch {
@@ -625,7 +624,7 @@ func checkWire(r io.Reader, masked bool, rsv byte, pings map[string]bool, keepal
 					fail("close frame with a 1-byte payload")
 				default:
 					rep.closeCode = CloseCode(binary.BigEndian.Uint16(p))
-					if !rep.closeCode.Sendable() {
+					if !rep.closeCode.sendable() {
 						fail("close code %v", rep.closeCode)
 					}
 					if !utf8.Valid(p[2:]) {

@@ -15,15 +15,6 @@ import (
 	"github.com/wsconn/wsconn/internal/frame"
 )
 
-// Property names carried by the notify signal.
-const (
-	PropertyState                  = "state"
-	PropertyMaxIncomingPayloadSize = "max-incoming-payload-size"
-	PropertyMaxTotalMessageSize    = "max-total-message-size"
-	PropertyKeepaliveInterval      = "keepalive-interval"
-	PropertyKeepalivePongTimeout   = "keepalive-pong-timeout"
-)
-
 // WebsocketConnection is one WebSocket connection, client or server, over a
 // stream on which the opening handshake is done. Its methods are safe for
 // concurrent use, including from inside its signal handlers.
@@ -65,7 +56,7 @@ type WebsocketConnection struct {
 // back (URI, Origin, Protocol). exts are the extensions the handshake
 // negotiated, applied to every message in order. It panics if connType is
 // neither ConnectionClient nor ConnectionServer or stream is nil, as these
-// are programming errors.
+// are programming errors. opts may be nil, for every default.
 //
 // The connection starts reading at once, but holds its events until the
 // first handler, subscription or receive, and its messages until the first
@@ -73,7 +64,7 @@ type WebsocketConnection struct {
 // pull API): connect the handlers you need right after this call (inside
 // Hold, for all of them to see even an early closing or error).
 func NewWebsocketConnection(stream io.ReadWriteCloser, uri *url.URL, connType ConnectionType,
-	origin, protocol string, exts []extensions.Extension, opts ...Option) *WebsocketConnection {
+	origin, protocol string, exts []extensions.Extension, opts *Options) *WebsocketConnection {
 	if connType != ConnectionClient && connType != ConnectionServer {
 		panic("wsconn: NewWebsocketConnection: connection type must be client or server")
 	}
@@ -87,11 +78,8 @@ func NewWebsocketConnection(stream io.ReadWriteCloser, uri *url.URL, connType Co
 		origin:   origin,
 		protocol: protocol,
 		exts:     append([]extensions.Extension(nil), exts...),
-		opts:     defaultOptions(),
+		opts:     opts.resolve(),
 		done:     make(chan struct{}),
-	}
-	for _, o := range opts {
-		o(&c.opts)
 	}
 	for _, e := range c.exts {
 		c.rsvBits |= e.ReservedBits()
@@ -163,10 +151,10 @@ func (c *WebsocketConnection) State() State {
 func (c *WebsocketConnection) MaxIncomingPayloadSize() int64 { return c.maxIncoming.Load() }
 
 // SetMaxIncomingPayloadSize sets the bound on an incoming frame's payload
-// (0: none) and emits notify for PropertyMaxIncomingPayloadSize.
+// (0: none) and emits notify for "max-incoming-payload-size".
 func (c *WebsocketConnection) SetMaxIncomingPayloadSize(n int64) {
 	if c.maxIncoming.Swap(max(n, 0)) != max(n, 0) {
-		c.sigs.emit(event{kind: sigNotify, prop: PropertyMaxIncomingPayloadSize})
+		c.sigs.emit(event{kind: sigNotify, prop: "max-incoming-payload-size"})
 	}
 }
 
@@ -175,10 +163,10 @@ func (c *WebsocketConnection) SetMaxIncomingPayloadSize(n int64) {
 func (c *WebsocketConnection) MaxTotalMessageSize() int64 { return c.maxMessage.Load() }
 
 // SetMaxTotalMessageSize sets the bound on a whole incoming message (0:
-// none) and emits notify for PropertyMaxTotalMessageSize.
+// none) and emits notify for "max-total-message-size".
 func (c *WebsocketConnection) SetMaxTotalMessageSize(n int64) {
 	if c.maxMessage.Swap(max(n, 0)) != max(n, 0) {
-		c.sigs.emit(event{kind: sigNotify, prop: PropertyMaxTotalMessageSize})
+		c.sigs.emit(event{kind: sigNotify, prop: "max-total-message-size"})
 	}
 }
 
@@ -190,9 +178,9 @@ func (c *WebsocketConnection) KeepaliveInterval() time.Duration {
 }
 
 // SetKeepaliveInterval sets the interval between keepalive pings (0 stops
-// them) and emits notify for PropertyKeepaliveInterval.
+// them) and emits notify for "keepalive-interval".
 func (c *WebsocketConnection) SetKeepaliveInterval(d time.Duration) {
-	c.setDuration(&c.ka.interval, d, PropertyKeepaliveInterval)
+	c.setDuration(&c.ka.interval, d, "keepalive-interval")
 }
 
 // KeepalivePongTimeout returns how long the connection waits for any frame
@@ -205,10 +193,10 @@ func (c *WebsocketConnection) KeepalivePongTimeout() time.Duration {
 
 // SetKeepalivePongTimeout sets how long the connection waits for any frame
 // after a keepalive ping before it fails with ErrPongTimeout (0: forever),
-// and emits notify for PropertyKeepalivePongTimeout. It applies from the
+// and emits notify for "keepalive-pong-timeout". It applies from the
 // next ping on.
 func (c *WebsocketConnection) SetKeepalivePongTimeout(d time.Duration) {
-	c.setDuration(&c.ka.pongTimeout, d, PropertyKeepalivePongTimeout)
+	c.setDuration(&c.ka.pongTimeout, d, "keepalive-pong-timeout")
 }
 
 // setDuration sets a keepalive property guarded by c.mu, reschedules the
@@ -271,7 +259,7 @@ func (c *WebsocketConnection) sendMessage(method string, typ DataType, data []by
 
 // Ping queues a ping with payload (at most 125 bytes) ahead of the queued
 // data. The peer's pong is reported by the pong signal. Queued pings count
-// against the queue bound (WithMaxQueuedBytes): past it Ping returns
+// against the queue bound (Options.MaxQueuedBytes): past it Ping returns
 // ErrQueueFull.
 func (c *WebsocketConnection) Ping(payload []byte) error {
 	if len(payload) > frame.MaxControlPayload {
@@ -292,7 +280,7 @@ func (c *WebsocketConnection) Ping(payload []byte) error {
 // Request returns the handshake request: on a server, the client's request
 // (its URL, headers, cookies and RemoteAddr, as Accept got it); on a
 // client, the request Dial sent. It is nil when the connection was made
-// without WithRequest.
+// without Options.Request.
 func (c *WebsocketConnection) Request() *http.Request { return c.opts.request }
 
 // BufferedAmount returns the number of payload bytes queued and not yet
@@ -309,7 +297,7 @@ func (c *WebsocketConnection) setStateLocked(s State) {
 		return
 	}
 	c.state = s
-	c.sigs.emit(event{kind: sigNotify, prop: PropertyState, st: s})
+	c.sigs.emit(event{kind: sigNotify, prop: "state", st: s})
 }
 
 // traceFrame logs a frame header at debug level.

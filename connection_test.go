@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsconn/wsconn/internal/frame"
+	"github.com/wsconn/wsconn/mainloop"
 )
 
 // payloadOf returns n bytes of a repeating pattern.
@@ -37,7 +40,7 @@ func TestEchoBothWays(t *testing.T) {
 			if transport == "tcp" {
 				mk = tcpPair
 			}
-			client, server, cr, sr := mk(t, WithMaxIncomingPayloadSize(0), WithMaxTotalMessageSize(0))
+			client, server, cr, sr := mk(t, &Options{MaxIncomingPayloadSize: -1, MaxTotalMessageSize: -1})
 			for _, n := range sizes {
 				p := payloadOf(n)
 				require.NoError(t, client.SendBinary(p))
@@ -65,7 +68,7 @@ func TestEchoBothWays(t *testing.T) {
 }
 
 func TestSendBinaryCopiesPayload(t *testing.T) {
-	client, _, _, sr := pair(t)
+	client, _, _, sr := pair(t, nil)
 	p := []byte("original")
 	require.NoError(t, client.SendBinary(p))
 	copy(p, "CHANGED!")
@@ -73,7 +76,7 @@ func TestSendBinaryCopiesPayload(t *testing.T) {
 }
 
 func TestSendRejectsBadInput(t *testing.T) {
-	client, _, _, _ := pair(t)
+	client, _, _, _ := pair(t, nil)
 	assert.ErrorIs(t, client.SendText("bad \xff"), ErrInvalidUTF8)
 	assert.ErrorIs(t, client.SendMessage(DataText, []byte{0xc0, 0x80}), ErrInvalidUTF8)
 	assert.Error(t, client.SendMessage(DataType(9), nil))
@@ -83,7 +86,7 @@ func TestProperties(t *testing.T) {
 	a, b := pipePair()
 	u := testURI
 	c := NewWebsocketConnection(a, u, ConnectionClient, "https://origin.test", "chat", nil,
-		WithKeepaliveInterval(time.Hour), WithKeepalivePongTimeout(time.Minute))
+		&Options{KeepaliveInterval: time.Hour, KeepalivePongTimeout: time.Minute})
 	defer b.Close()
 	rec := record(c)
 	assert.Equal(t, u, c.URI())
@@ -111,11 +114,11 @@ func TestProperties(t *testing.T) {
 	c.Abort()
 	rec.waitClosed(t)
 	assert.Equal(t, []string{
-		"notify:" + PropertyMaxIncomingPayloadSize,
-		"notify:" + PropertyMaxTotalMessageSize,
-		"notify:" + PropertyKeepaliveInterval,
-		"notify:" + PropertyKeepalivePongTimeout,
-		"notify:" + PropertyState,
+		"notify:max-incoming-payload-size",
+		"notify:max-total-message-size",
+		"notify:keepalive-interval",
+		"notify:keepalive-pong-timeout",
+		"notify:state",
 		"closed",
 	}, rec.list())
 	assert.Equal(t, StateClosed, c.State())
@@ -126,8 +129,8 @@ func TestNewWebsocketConnectionPanicsOnMisuse(t *testing.T) {
 	a, b := pipePair()
 	defer a.Close()
 	defer b.Close()
-	assert.Panics(t, func() { NewWebsocketConnection(a, testURI, ConnectionUnknown, "", "", nil) })
-	assert.Panics(t, func() { NewWebsocketConnection(nil, testURI, ConnectionClient, "", "", nil) })
+	assert.Panics(t, func() { NewWebsocketConnection(a, testURI, ConnectionType(0), "", "", nil, nil) })
+	assert.Panics(t, func() { NewWebsocketConnection(nil, testURI, ConnectionClient, "", "", nil, nil) })
 }
 
 func TestCloseHandshake(t *testing.T) {
@@ -138,7 +141,7 @@ func TestCloseHandshake(t *testing.T) {
 				if transport == "tcp" {
 					mk = tcpPair
 				}
-				client, server, cr, sr := mk(t)
+				client, server, cr, sr := mk(t, nil)
 				first, firstRec, other, otherRec := client, cr, server, sr
 				if initiator == ConnectionServer {
 					first, firstRec, other, otherRec = server, sr, client, cr
@@ -168,7 +171,7 @@ func TestCloseHandshake(t *testing.T) {
 }
 
 func TestCloseWithoutStatus(t *testing.T) {
-	c, p, rec := newRaw(t, ConnectionClient)
+	c, p, rec := newRaw(t, ConnectionClient, nil)
 	require.NoError(t, c.Close(CloseNoStatus, ""))
 	code, _, _ := p.readClose()
 	assert.Equal(t, CloseNoStatus, code)
@@ -181,13 +184,13 @@ func TestCloseWithoutStatus(t *testing.T) {
 }
 
 func TestCloseArguments(t *testing.T) {
-	c, p, _ := newRaw(t, ConnectionClient)
+	c, p, _ := newRaw(t, ConnectionClient, nil)
 	for _, code := range []CloseCode{0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000} {
 		if code == CloseNoStatus {
 			assert.Error(t, c.Close(code, "reason without code"))
 			continue
 		}
-		assert.ErrorIs(t, c.Close(code, ""), ErrInvalidCloseCode, "code %d", code)
+		assert.EqualError(t, c.Close(code, ""), fmt.Sprintf("wsconn: Close: close code %d may not be sent", code))
 	}
 	assert.ErrorIs(t, c.Close(CloseNormal, "\xff"), ErrInvalidUTF8)
 	assert.Equal(t, StateOpen, c.State())
@@ -205,7 +208,7 @@ func TestCloseArguments(t *testing.T) {
 func TestCloseCodesAccepted(t *testing.T) {
 	for _, code := range []CloseCode{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999} {
 		t.Run(fmt.Sprint(int(code)), func(t *testing.T) {
-			c, p, rec := newRaw(t, ConnectionServer)
+			c, p, rec := newRaw(t, ConnectionServer, nil)
 			p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(code, "bye"))
 			got, reason, _ := p.readClose()
 			assert.Equal(t, code, got, "the close code is echoed")
@@ -220,7 +223,7 @@ func TestCloseCodesAccepted(t *testing.T) {
 }
 
 func TestCloseTimeoutWhenPeerNeverAnswers(t *testing.T) {
-	c, p, rec := newRaw(t, ConnectionClient, WithCloseTimeout(50*time.Millisecond))
+	c, p, rec := newRaw(t, ConnectionClient, &Options{CloseTimeout: 50 * time.Millisecond})
 	require.NoError(t, c.Close(CloseNormal, ""))
 	code, _, _ := p.readClose()
 	assert.Equal(t, CloseNormal, code)
@@ -232,7 +235,7 @@ func TestCloseTimeoutWhenPeerNeverAnswers(t *testing.T) {
 }
 
 func TestClientWaitsForServerToCloseStream(t *testing.T) {
-	c, p, rec := newRaw(t, ConnectionClient, WithCloseTimeout(time.Minute))
+	c, p, rec := newRaw(t, ConnectionClient, &Options{CloseTimeout: time.Minute})
 	require.NoError(t, c.Close(CloseNormal, ""))
 	p.readClose()
 	p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseNormal, ""))
@@ -250,7 +253,7 @@ func TestClientWaitsForServerToCloseStream(t *testing.T) {
 }
 
 func TestClientClosesStreamAfterCloseTimeout(t *testing.T) {
-	c, p, rec := newRaw(t, ConnectionClient, WithCloseTimeout(50*time.Millisecond))
+	c, p, rec := newRaw(t, ConnectionClient, &Options{CloseTimeout: 50 * time.Millisecond})
 	require.NoError(t, c.Close(CloseNormal, ""))
 	p.readClose()
 	p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseNormal, ""))
@@ -266,7 +269,7 @@ func TestClientClosesStreamAfterCloseTimeout(t *testing.T) {
 }
 
 func TestServerClosesStreamAfterHandshake(t *testing.T) {
-	c, p, rec := newRaw(t, ConnectionServer)
+	c, p, rec := newRaw(t, ConnectionServer, nil)
 	require.NoError(t, c.Close(CloseNormal, "bye"))
 	p.readClose()
 	p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseNormal, ""))
@@ -278,7 +281,7 @@ func TestServerClosesStreamAfterHandshake(t *testing.T) {
 func TestQueuedMessagesGoOutBeforeClose(t *testing.T) {
 	for _, typ := range []ConnectionType{ConnectionClient, ConnectionServer} {
 		t.Run(typ.String(), func(t *testing.T) {
-			c, p, _ := newRaw(t, typ)
+			c, p, _ := newRaw(t, typ, nil)
 			const n = 500
 			for i := 0; i < n; i++ {
 				require.NoError(t, c.SendText(strings.Repeat("x", i)))
@@ -293,7 +296,7 @@ func TestQueuedMessagesGoOutBeforeClose(t *testing.T) {
 
 func TestAbortDropsQueueAndReportsIt(t *testing.T) {
 	a, b := pipeSized(1024)
-	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", nil)
+	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", nil, nil)
 	rec := record(c)
 	// Nobody reads b: the writer blocks and messages stay queued.
 	for i := 0; i < 10; i++ {
@@ -316,7 +319,7 @@ func TestAbortDropsQueueAndReportsIt(t *testing.T) {
 }
 
 func TestFlushWaitsUntilWritten(t *testing.T) {
-	client, _, _, sr := pair(t)
+	client, _, _, sr := pair(t, nil)
 	for i := 0; i < 100; i++ {
 		require.NoError(t, client.SendBinary(make([]byte, 1000)))
 	}
@@ -331,7 +334,7 @@ func TestFlushWaitsUntilWritten(t *testing.T) {
 
 func TestQueueFull(t *testing.T) {
 	a, b := pipeSized(1024)
-	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", nil, WithMaxQueuedBytes(50000))
+	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", nil, &Options{MaxQueuedBytes: 50000})
 	rec := record(c)
 	defer func() {
 		c.Abort()
@@ -348,7 +351,7 @@ func TestQueueFull(t *testing.T) {
 }
 
 func TestConcurrentSendersKeepOrder(t *testing.T) {
-	client, _, _, sr := tcpPair(t)
+	client, _, _, sr := tcpPair(t, nil)
 	const senders, each = 8, 300
 	var wg sync.WaitGroup
 	for s := 0; s < senders; s++ {
@@ -372,7 +375,7 @@ func TestConcurrentSendersKeepOrder(t *testing.T) {
 }
 
 func TestSendFromHandler(t *testing.T) {
-	client, server, cr, _ := pair(t)
+	client, server, cr, _ := pair(t, nil)
 	server.OnMessage(func(typ DataType, data []byte) {
 		assert.NoError(t, server.SendMessage(typ, data))
 		if string(data) == "last" {
@@ -392,7 +395,7 @@ func TestSendFromHandler(t *testing.T) {
 func TestFragmentedIncomingMessageWithInterleavedPing(t *testing.T) {
 	for _, typ := range []ConnectionType{ConnectionClient, ConnectionServer} {
 		t.Run(typ.String(), func(t *testing.T) {
-			_, p, rec := newRaw(t, typ)
+			_, p, rec := newRaw(t, typ, nil)
 			p.send(frame.Header{Opcode: frame.OpText}, []byte("Hel"))
 			p.send(frame.Header{Opcode: frame.OpContinuation}, []byte("lo, "))
 			p.send(frame.Header{Fin: true, Opcode: frame.OpPing}, []byte("are you there"))
@@ -411,7 +414,7 @@ func TestFragmentedIncomingMessageWithInterleavedPing(t *testing.T) {
 
 func TestLargeMessagesAreFragmentedAndPongsPassBetween(t *testing.T) {
 	// A small pipe keeps the writer busy while the ping comes in.
-	c, p, _ := newRawOver(t, ConnectionServer, 2000, WithFragmentSize(1000))
+	c, p, _ := newRawOver(t, ConnectionServer, 2000, &Options{FragmentSize: 1000})
 	// Make sure the connection is reading before the message goes out.
 	p.send(frame.Header{Fin: true, Opcode: frame.OpPing}, nil)
 	h, _ := p.read()
@@ -448,7 +451,7 @@ func TestLargeMessagesAreFragmentedAndPongsPassBetween(t *testing.T) {
 }
 
 func TestPingAnsweredWithSamePayloadAndPongSignal(t *testing.T) {
-	c, p, rec := newRaw(t, ConnectionServer)
+	c, p, rec := newRaw(t, ConnectionServer, nil)
 	p.send(frame.Header{Fin: true, Opcode: frame.OpPing}, []byte("123"))
 	h, payload := p.read()
 	assert.Equal(t, frame.OpPong, h.Opcode)
@@ -466,7 +469,7 @@ func TestPingAnsweredWithSamePayloadAndPongSignal(t *testing.T) {
 func TestStreamEndsMidFrame(t *testing.T) {
 	for _, typ := range []ConnectionType{ConnectionClient, ConnectionServer} {
 		t.Run(typ.String(), func(t *testing.T) {
-			c, p, rec := newRaw(t, typ)
+			c, p, rec := newRaw(t, typ, nil)
 			b := frame.AppendFrame(nil, frame.Header{Fin: true, Opcode: frame.OpBinary, Masked: p.mask}, make([]byte, 100))
 			p.write(b[:50])
 			p.conn.Close()
@@ -480,7 +483,7 @@ func TestStreamEndsMidFrame(t *testing.T) {
 }
 
 func TestStreamEndsBetweenFramesIsAbnormal(t *testing.T) {
-	c, p, rec := newRaw(t, ConnectionClient)
+	c, p, rec := newRaw(t, ConnectionClient, nil)
 	p.send(frame.Header{Fin: true, Opcode: frame.OpText}, []byte("hi"))
 	rec.message(t)
 	p.conn.Close()
@@ -490,7 +493,7 @@ func TestStreamEndsBetweenFramesIsAbnormal(t *testing.T) {
 }
 
 func TestWriteErrorEndsConnection(t *testing.T) {
-	c, p, rec := newRaw(t, ConnectionClient)
+	c, p, rec := newRaw(t, ConnectionClient, nil)
 	p.conn.Close()
 	// Either the write fails or the reader sees the end first: both end
 	// the connection as abnormal, with closed once.
@@ -502,7 +505,7 @@ func TestWriteErrorEndsConnection(t *testing.T) {
 }
 
 func TestClientIgnoresFramesAfterServerClose(t *testing.T) {
-	c, p, rec := newRaw(t, ConnectionClient)
+	c, p, rec := newRaw(t, ConnectionClient, nil)
 	p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseNormal, ""))
 	p.send(frame.Header{Fin: true, Opcode: frame.OpText}, []byte("too late"))
 	code, _, _ := p.readClose()
@@ -519,7 +522,7 @@ func TestClientIgnoresFramesAfterServerClose(t *testing.T) {
 // data in its closing handler.
 func TestClosingHandlerLastWords(t *testing.T) {
 	t.Run("answering side", func(t *testing.T) {
-		c, p, rec := newRaw(t, ConnectionServer)
+		c, p, rec := newRaw(t, ConnectionServer, nil)
 		sent := make(chan error, 1)
 		c.OnClosing(func() { sent <- c.SendText("last words") })
 		p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseNormal, "bye"))
@@ -541,7 +544,7 @@ func TestClosingHandlerLastWords(t *testing.T) {
 		assert.True(t, c.CloseStatus().Clean)
 	})
 	t.Run("closing side", func(t *testing.T) {
-		c, p, rec := newRaw(t, ConnectionClient)
+		c, p, rec := newRaw(t, ConnectionClient, nil)
 		sent := make(chan error, 1)
 		c.OnClosing(func() { sent <- c.SendText("too late") })
 		require.NoError(t, c.Close(CloseNormal, ""))
@@ -564,7 +567,7 @@ func TestClosingHandlerLastWords(t *testing.T) {
 // the server's Close with a message, which the server receives before
 // closed.
 func TestClosingHandlerLastWordsOverTCP(t *testing.T) {
-	client, server, _, sr := tcpPair(t)
+	client, server, _, sr := tcpPair(t, nil)
 	sent := make(chan error, 1)
 	client.OnClosing(func() { sent <- client.SendText("bye from client") })
 	require.NoError(t, server.Close(CloseNormal, "server done"))
@@ -593,7 +596,7 @@ func TestCloseEchoesReasonToTheClosingSide(t *testing.T) {
 			if transport == "tcp" {
 				mk = tcpPair
 			}
-			client, server, cr, sr := mk(t)
+			client, server, cr, sr := mk(t, nil)
 			require.NoError(t, client.Close(CloseGoingAway, "GOING_AWAY"))
 			cr.waitClosed(t)
 			sr.waitClosed(t)
@@ -621,8 +624,8 @@ func (s plainStream) Close() error {
 
 func TestLocalAndRemoteAddr(t *testing.T) {
 	a, b := tcpConns(t)
-	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
-	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil)
+	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, nil)
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, nil)
 	cr, sr := record(client), record(server)
 	defer func() {
 		client.Abort()
@@ -642,7 +645,7 @@ func TestLocalAndRemoteAddr(t *testing.T) {
 	r2, w2 := io.Pipe()
 	defer r2.Close()
 	defer w1.Close()
-	c := NewWebsocketConnection(plainStream{r1, w2}, testURI, ConnectionClient, "", "", nil)
+	c := NewWebsocketConnection(plainStream{r1, w2}, testURI, ConnectionClient, "", "", nil, nil)
 	rec := record(c)
 	assert.Nil(t, c.LocalAddr())
 	assert.Nil(t, c.RemoteAddr())
@@ -652,7 +655,7 @@ func TestLocalAndRemoteAddr(t *testing.T) {
 
 func TestDone(t *testing.T) {
 	t.Run("closing handshake", func(t *testing.T) {
-		c, p, rec := newRaw(t, ConnectionServer)
+		c, p, rec := newRaw(t, ConnectionServer, nil)
 		select {
 		case <-c.Done():
 			t.Fatal("Done is closed while open")
@@ -680,7 +683,7 @@ func TestDone(t *testing.T) {
 		assert.Equal(t, want, c.CloseStatus())
 	})
 	t.Run("abort", func(t *testing.T) {
-		c, _, _ := newRaw(t, ConnectionClient)
+		c, _, _ := newRaw(t, ConnectionClient, nil)
 		c.Abort()
 		select {
 		case <-c.Done():
@@ -697,7 +700,7 @@ func TestDone(t *testing.T) {
 // `ahead` messages more than the peer has read, and the pipe holds fewer
 // than that, so the queue is never empty while it runs.
 func TestFlushNotStarvedBySteadySender(t *testing.T) {
-	c, p, _ := newRawOver(t, ConnectionServer, 256)
+	c, p, _ := newRawOver(t, ConnectionServer, 256, nil)
 	const ahead = 16
 	msg := strings.Repeat("m", 60)
 	sent := make(chan struct{}, 8*ahead) // a token per message sent
@@ -765,7 +768,7 @@ func TestFlushNotStarvedBySteadySender(t *testing.T) {
 // sent, and ErrNotSent after Abort dropped queued messages, even when
 // called after the drop.
 func TestFlushReportsDroppedMessages(t *testing.T) {
-	client, _, _, sr := pair(t)
+	client, _, _, sr := pair(t, nil)
 	for i := 0; i < 10; i++ {
 		require.NoError(t, client.SendText("x"))
 	}
@@ -776,7 +779,7 @@ func TestFlushReportsDroppedMessages(t *testing.T) {
 
 	a, b := pipeSized(1024)
 	defer b.Close()
-	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", nil)
+	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", nil, nil)
 	rec := record(c)
 	// Nobody reads b: the messages stay queued.
 	for i := 0; i < 10; i++ {
@@ -790,7 +793,7 @@ func TestFlushReportsDroppedMessages(t *testing.T) {
 func TestCloseStatusString(t *testing.T) {
 	assert.Equal(t, "not closed", CloseStatus{}.String())
 
-	c, p, rec := newRaw(t, ConnectionServer)
+	c, p, rec := newRaw(t, ConnectionServer, nil)
 	p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(CloseGoingAway, "bye"))
 	p.readClose()
 	p.expectEOF()
@@ -800,7 +803,7 @@ func TestCloseStatusString(t *testing.T) {
 	assert.Contains(t, s, "1001")
 	assert.Contains(t, s, `"bye"`)
 
-	c2, p2, rec2 := newRaw(t, ConnectionClient)
+	c2, p2, rec2 := newRaw(t, ConnectionClient, nil)
 	p2.conn.Close()
 	rec2.waitClosed(t)
 	s = c2.CloseStatus().String()
@@ -809,17 +812,78 @@ func TestCloseStatusString(t *testing.T) {
 }
 
 func TestErrorMessagesHaveOnePrefix(t *testing.T) {
-	c, _, _ := newRaw(t, ConnectionClient)
+	c, _, _ := newRaw(t, ConnectionClient, nil)
 	err := c.SendText("bad \xff")
 	require.ErrorIs(t, err, ErrInvalidUTF8)
 	assert.Equal(t, "wsconn: SendText: invalid UTF-8", err.Error())
 	err = c.SendMessage(DataText, []byte{0xff})
 	require.ErrorIs(t, err, ErrInvalidUTF8)
 	assert.Equal(t, "wsconn: SendMessage: invalid UTF-8", err.Error())
-	err = c.Close(CloseReserved, "")
-	require.ErrorIs(t, err, ErrInvalidCloseCode)
-	assert.Equal(t, 1, strings.Count(err.Error(), "wsconn:"), "%q", err.Error())
+	err = c.Close(1004, "")
+	assert.EqualError(t, err, "wsconn: Close: close code 1004 may not be sent")
 	err = c.Close(CloseNormal, "\xff")
 	require.ErrorIs(t, err, ErrInvalidUTF8)
 	assert.Equal(t, 1, strings.Count(err.Error(), "wsconn:"), "%q", err.Error())
+}
+
+// TestOptionsDefaults checks what each field of Options gives: zero is the
+// default, a negative size no limit, and out-of-range values are brought
+// into range.
+func TestOptionsDefaults(t *testing.T) {
+	mc := mainloop.New()
+	key := func() [4]byte { return [4]byte{1, 2, 3, 4} }
+	long := bytes.Repeat([]byte{'p'}, 200)
+	defaults := options{
+		maxIncomingPayload: 128 << 10,
+		maxTotalMessage:    128 << 10,
+		closeTimeout:       5 * time.Second,
+		maxQueued:          16 << 20,
+		fragmentSize:       64 << 10,
+		receiveBuffer:      1 << 20,
+	}
+	for _, tc := range []struct {
+		name string
+		in   *Options
+		want func(o *options)
+	}{
+		{"nil", nil, func(*options) {}},
+		{"zero", &Options{}, func(*options) {}},
+		{"negative sizes mean no limit", &Options{MaxIncomingPayloadSize: -1, MaxTotalMessageSize: -5, MaxQueuedBytes: -1},
+			func(o *options) { o.maxIncomingPayload, o.maxTotalMessage, o.maxQueued = 0, 0, 0 }},
+		{"negative durations and buffer are the defaults", &Options{KeepaliveInterval: -1, KeepalivePongTimeout: -1, CloseTimeout: -1, ReceiveBufferSize: -1, FragmentSize: -1},
+			func(*options) {}},
+		{"values", &Options{MaxIncomingPayloadSize: 10, MaxTotalMessageSize: 20, KeepaliveInterval: time.Second,
+			KeepalivePongTimeout: 2 * time.Second, KeepalivePingPayload: []byte("hb"), CloseTimeout: time.Minute,
+			MaxQueuedBytes: 30, ReceiveBufferSize: 40, FragmentSize: 500, SkipUTF8Validation: true},
+			func(o *options) {
+				o.maxIncomingPayload, o.maxTotalMessage, o.maxQueued, o.receiveBuffer, o.fragmentSize = 10, 20, 30, 40, 500
+				o.keepaliveInterval, o.pongTimeout, o.closeTimeout = time.Second, 2*time.Second, time.Minute
+				o.pingPayload, o.skipUTF8 = []byte("hb"), true
+			}},
+		{"small fragments and long ping payloads are cut", &Options{FragmentSize: 1, KeepalivePingPayload: long},
+			func(o *options) { o.fragmentSize, o.pingPayload = 125, long[:125] }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := defaults
+			tc.want(&want)
+			got := tc.in.resolve()
+			assert.Equal(t, want, got)
+		})
+	}
+	// The references go through as they are.
+	req := httptest.NewRequest("GET", "/", nil)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	got := (&Options{MainContext: mc, MaskKeySource: key, Logger: log, Request: req}).resolve()
+	assert.Equal(t, MainContext(mc), got.mainContext)
+	assert.Equal(t, [4]byte{1, 2, 3, 4}, got.maskKey())
+	assert.Same(t, log, got.logger)
+	assert.Same(t, req, got.request)
+}
+
+func TestSubscribeRefusesUnknownSignal(t *testing.T) {
+	c, _, _ := newRaw(t, ConnectionClient, nil)
+	assert.PanicsWithValue(t, `wsconn: Subscribe: unknown signal "mesage"`, func() { c.Subscribe("message", "mesage") })
+	for _, s := range []Signal{"message", "closing", "closed", "error", "pong", "ping", "notify"} {
+		assert.NotPanics(t, func() { c.Unsubscribe(c.Subscribe(s)) }, "%s", s)
+	}
 }

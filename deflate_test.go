@@ -99,10 +99,9 @@ func TestDeflateRoundTrips(t *testing.T) {
 					a, b = pipePair()
 				}
 				counted := &countingConn{Conn: a}
-				opts := []Option{WithMaxIncomingPayloadSize(0), WithMaxTotalMessageSize(0), WithFragmentSize(16 << 10),
-					WithKeepaliveInterval(time.Millisecond)} // pings pass between fragments
-				client := NewWebsocketConnection(counted, testURI, ConnectionClient, "", "", cexts, opts...)
-				server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", sexts, opts...)
+				opts := &Options{MaxIncomingPayloadSize: -1, MaxTotalMessageSize: -1, FragmentSize: 16 << 10, KeepaliveInterval: time.Millisecond} // pings pass between fragments
+				client := NewWebsocketConnection(counted, testURI, ConnectionClient, "", "", cexts, opts)
+				server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", sexts, opts)
 				cr, sr := record(client), record(server)
 				defer func() {
 					client.Abort()
@@ -156,11 +155,11 @@ func rawDeflate(t *testing.T, p []byte) []byte {
 
 // deflateServer returns a server connection with permessage-deflate
 // negotiated, and a raw client peer.
-func deflateServer(t *testing.T, opts ...Option) (*WebsocketConnection, *rawPeer, *recorder) {
+func deflateServer(t *testing.T, opts *Options) (*WebsocketConnection, *rawPeer, *recorder) {
 	t.Helper()
 	_, sexts := negotiate(t, deflateReg(extensions.DeflateOptions{}), deflateReg(extensions.DeflateOptions{}))
 	a, b := pipePair()
-	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", sexts, opts...)
+	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", sexts, opts)
 	rec := record(c)
 	p := &rawPeer{t: t, conn: b, br: bufio.NewReader(b), mask: true}
 	t.Cleanup(func() {
@@ -172,7 +171,7 @@ func deflateServer(t *testing.T, opts ...Option) (*WebsocketConnection, *rawPeer
 }
 
 func TestDeflateRawPeerMessages(t *testing.T) {
-	_, p, rec := deflateServer(t)
+	_, p, rec := deflateServer(t, nil)
 	p.send(frame.Header{Fin: true, RSV: frame.RSV1, Opcode: frame.OpText}, rawDeflate(t, []byte("Hello, Hello, Hello!")))
 	assert.Equal(t, "Hello, Hello, Hello!", string(rec.message(t).data))
 
@@ -222,7 +221,7 @@ func TestDeflateBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, p, rec := deflateServer(t, WithMaxTotalMessageSize(1<<20))
+			_, p, rec := deflateServer(t, &Options{MaxTotalMessageSize: 1 << 20})
 			tt.send(t, p)
 			code, _, _ := p.readClose()
 			assert.Equal(t, tt.code, code)
@@ -238,7 +237,7 @@ func TestDeflateBadInput(t *testing.T) {
 }
 
 func TestDeflateNotNegotiatedRefusesRSV1(t *testing.T) {
-	_, p, _ := newRaw(t, ConnectionServer)
+	_, p, _ := newRaw(t, ConnectionServer, nil)
 	p.send(frame.Header{Fin: true, RSV: frame.RSV1, Opcode: frame.OpText}, rawDeflate(t, []byte("hi")))
 	code, _, _ := p.readClose()
 	assert.Equal(t, CloseProtocolError, code)
@@ -275,7 +274,7 @@ func dialTest(t *testing.T, url string, opts *DialOptions) (*WebsocketConnection
 // not inflate fails the connection with 1007, and the error reported wraps
 // the extension's ErrCorrupt.
 func TestDeflateCorruptMessageWrapsErrCorrupt(t *testing.T) {
-	c, p, rec := deflateServer(t)
+	c, p, rec := deflateServer(t, nil)
 	p.send(frame.Header{Fin: true, RSV: frame.RSV1, Opcode: frame.OpBinary}, []byte{0xff, 0xfe, 0xfd, 0xfc, 0xfb})
 	code, _, _ := p.readClose()
 	assert.Equal(t, CloseInvalidPayload, code)

@@ -12,7 +12,7 @@ import (
 //
 // The reader never waits for a consumer, except for room: it reads frames,
 // answers pings, counts pongs and handles close frames at once, and queues
-// the events. Up to the receive buffer (WithReceiveBufferSize) of message
+// the events. Up to the receive buffer (Options.ReceiveBufferSize) of message
 // data may wait for slow receivers; past it the reader pauses, so the
 // transport slows the peer down, and the keepalive pong deadline pauses
 // with it. Once the connection is closing, the reader never pauses: data

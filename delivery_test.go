@@ -181,12 +181,12 @@ func TestPushOnlyServerDoesNotLeak(t *testing.T) {
 
 func testPushOnlyServer(t *testing.T, tr dlvTransport, withErr, ka bool) {
 	a, b := tr.conns(t)
-	var sopts []Option
+	sopts := &Options{}
 	if ka {
-		sopts = append(sopts, WithKeepaliveInterval(50*time.Millisecond), WithKeepalivePongTimeout(200*time.Millisecond))
+		sopts.KeepaliveInterval, sopts.KeepalivePongTimeout = 50*time.Millisecond, 200*time.Millisecond
 	}
-	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
-	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, sopts...)
+	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, nil)
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, sopts)
 	cr := record(client)
 	pings := newDlvCounter()
 	client.OnPing(func([]byte) { pings.inc() })
@@ -275,7 +275,7 @@ func testSlowConsumerNoFalsePongTimeout(t *testing.T, tr dlvTransport, mainCtx b
 	entered := make(chan struct{})
 	enter := sync.OnceFunc(func() { close(entered) })
 
-	sopts := []Option{WithKeepaliveInterval(interval), WithKeepalivePongTimeout(pongTimeout)}
+	sopts := &Options{KeepaliveInterval: interval, KeepalivePongTimeout: pongTimeout}
 	var loop *mainloop.Loop
 	runDone := make(chan struct{})
 	if mainCtx {
@@ -285,15 +285,15 @@ func testSlowConsumerNoFalsePongTimeout(t *testing.T, tr dlvTransport, mainCtx b
 			loop.Run()
 			close(runDone)
 		}()
-		sopts = append(sopts, WithMainContext(loop))
+		sopts.MainContext = loop
 	} else {
 		close(runDone)
 	}
-	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
+	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, nil)
 	cr := record(client)
 	pings := newDlvCounter()
 	client.OnPing(func([]byte) { pings.inc() })
-	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, sopts...)
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, sopts)
 	msgs := make(chan string, 16)
 	var serverErrs dlvErrs
 	serverClosed := newDlvCounter()
@@ -352,7 +352,7 @@ func testSlowConsumerNoFalsePongTimeout(t *testing.T, tr dlvTransport, mainCtx b
 // TestNilHandlerPanics: each On method panics at the call for a nil
 // handler, naming itself, and connects nothing.
 func TestNilHandlerPanics(t *testing.T) {
-	client, server, cr, sr := pair(t)
+	client, server, cr, sr := pair(t, nil)
 	for _, tc := range []struct {
 		method string
 		call   func(c *WebsocketConnection)
@@ -393,8 +393,8 @@ func TestNilHandlerPanics(t *testing.T) {
 // dlvConsumer is one way of consuming a connection, which can be made to
 // get stuck and released.
 type dlvConsumer struct {
-	opts       []Option
-	seesErrors bool // errors reach the consumer (a handler or subscription)
+	mc         MainContext // the MainContext the consumer needs, if any
+	seesErrors bool        // errors reach the consumer (a handler or subscription)
 	attach     func(c *WebsocketConnection)
 	stick      func(t *testing.T, c *WebsocketConnection) // returns once the consumer is stuck
 	release    func()                                     // idempotent
@@ -404,7 +404,7 @@ type dlvConsumer struct {
 
 // dlvOutcome is the end of a connection as its consumer saw it.
 type dlvOutcome struct {
-	closed   int // closed handler runs, SignalClosed events or CloseErrors
+	closed   int // closed handler runs, "closed" events or CloseErrors
 	messages int
 	errs     []error
 	status   *CloseStatus // from a CloseError
@@ -436,7 +436,7 @@ func handlerConsumer(t *testing.T, block, mainCtx bool) *dlvConsumer {
 			loop.Run()
 			close(runDone)
 		}()
-		k.opts = []Option{WithMainContext(loop)}
+		k.mc = loop
 	} else {
 		close(runDone)
 	}
@@ -544,11 +544,11 @@ var dlvConsumerKinds = []dlvConsumerKind{
 						continue
 					}
 					switch ev.Signal {
-					case SignalMessage:
+					case "message":
 						out.messages++
-					case SignalError:
+					case "error":
 						out.errs = append(out.errs, ev.Err)
-					case SignalClosed:
+					case "closed":
 						out.closed++
 					}
 				case <-deadline.C:
@@ -560,11 +560,11 @@ var dlvConsumerKinds = []dlvConsumerKind{
 		return &dlvConsumer{
 			seesErrors: true,
 			attach: func(c *WebsocketConnection) {
-				ch = c.Subscribe(SignalMessage, SignalError, SignalClosed)
+				ch = c.Subscribe("message", "error", "closed")
 			},
 			stick: func(t *testing.T, _ *WebsocketConnection) {
 				ev := dlvWait(t, ch, "first event of the subscription")
-				require.Equal(t, SignalMessage, ev.Signal)
+				require.Equal(t, Signal("message"), ev.Signal)
 			},
 			release: func() {},
 			finish: func(t *testing.T, _ *WebsocketConnection) dlvOutcome {
@@ -589,7 +589,7 @@ type dlvEnv struct {
 type dlvScenario struct {
 	name        string
 	proxy       bool
-	opts        []Option
+	opts        *Options
 	run         func(t *testing.T, e *dlvEnv)
 	code        CloseCode // the peer's code as the tested side saw it
 	sentCode    CloseCode
@@ -615,7 +615,7 @@ var dlvScenarios = []dlvScenario{
 	{
 		name:  "peer-vanishes",
 		proxy: true,
-		opts:  []Option{WithKeepaliveInterval(dlvKAInterval), WithKeepalivePongTimeout(dlvKAPongTimeout)},
+		opts:  &Options{KeepaliveInterval: dlvKAInterval, KeepalivePongTimeout: dlvKAPongTimeout},
 		run:   func(t *testing.T, e *dlvEnv) { e.proxy.stall() },
 		code:  CloseAbnormal, err: ErrPongTimeout, allMessages: true,
 	},
@@ -665,7 +665,7 @@ var dlvScenarios = []dlvScenario{
 	},
 	{
 		name: "keepalive-peer-alive",
-		opts: []Option{WithKeepaliveInterval(dlvKAInterval), WithKeepalivePongTimeout(dlvKAPongTimeout)},
+		opts: &Options{KeepaliveInterval: dlvKAInterval, KeepalivePongTimeout: dlvKAPongTimeout},
 		run: func(t *testing.T, e *dlvEnv) {
 			// Ten pings in a row were answered, over three pong timeouts,
 			// while the consumer is stuck.
@@ -700,11 +700,14 @@ func testDeliveryCell(t *testing.T, kind dlvConsumerKind, sc dlvScenario) {
 		e.peerConn, testedConn = tcpConns(t)
 	}
 	cons := kind.make(t)
-	opts := append([]Option{WithReceiveBufferSize(64 << 10)}, sc.opts...)
-	opts = append(opts, cons.opts...)
-	e.tested = NewWebsocketConnection(testedConn, testURI, ConnectionServer, "", "", nil, opts...)
+	var opts Options
+	if sc.opts != nil {
+		opts = *sc.opts
+	}
+	opts.ReceiveBufferSize, opts.MainContext = 64<<10, cons.mc
+	e.tested = NewWebsocketConnection(testedConn, testURI, ConnectionServer, "", "", nil, &opts)
 	cons.attach(e.tested)
-	e.peer = NewWebsocketConnection(e.peerConn, testURI, ConnectionClient, "", "", nil, WithMaxQueuedBytes(128<<10))
+	e.peer = NewWebsocketConnection(e.peerConn, testURI, ConnectionClient, "", "", nil, &Options{MaxQueuedBytes: 128 << 10})
 	pongs := make(chan string, 16)
 	peerClosed := newDlvCounter()
 	e.peer.Hold(func() {
@@ -816,7 +819,7 @@ func testDeliveryMemory(t *testing.T, transport, consumer string) {
 		// go past its buffer by one segment (64 KiB at most).
 		transportBytes = 2*sockBuf + 2*sockBuf + 64<<10
 	}
-	c := NewWebsocketConnection(testedConn, testURI, ConnectionServer, "", "", nil)
+	c := NewWebsocketConnection(testedConn, testURI, ConnectionServer, "", "", nil, nil)
 	bound := c.opts.receiveBuffer
 	gate := make(chan struct{})
 	release := sync.OnceFunc(func() { close(gate) })
@@ -955,8 +958,8 @@ func TestDeliveryHeldBeforeFirstReceiver(t *testing.T) {
 			})
 			return dlvCollect(t, got, held)
 		}},
-		{"Subscribe(SignalMessage)", func(t *testing.T, c *WebsocketConnection) []string {
-			return dlvCollectSub(t, c.Subscribe(SignalMessage), held)
+		{`Subscribe("message")`, func(t *testing.T, c *WebsocketConnection) []string {
+			return dlvCollectSub(t, c.Subscribe("message"), held)
 		}},
 		{"Subscribe()", func(t *testing.T, c *WebsocketConnection) []string {
 			return dlvCollectSub(t, c.Subscribe(), held)
@@ -986,23 +989,11 @@ func TestDeliveryHeldBeforeFirstReceiver(t *testing.T) {
 			}
 			return out
 		}},
-		{"Messages", func(t *testing.T, c *WebsocketConnection) []string {
-			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-			defer cancel()
-			var out []string
-			for _, d := range c.Messages(ctx) {
-				out = append(out, string(d[:2]))
-				if len(out) == held {
-					break
-				}
-			}
-			return out
-		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := pipePair()
-			client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
-			server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, WithReceiveBufferSize(bound))
+			client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, nil)
+			server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, &Options{ReceiveBufferSize: bound})
 			cr := record(client)
 			t.Cleanup(func() {
 				client.Abort()
@@ -1039,7 +1030,7 @@ func dlvCollectSub(t *testing.T, ch <-chan Event, n int) []string {
 	for i := 0; i < 1000 && len(out) < n; i++ {
 		select {
 		case ev := <-ch:
-			if ev.Signal == SignalMessage {
+			if ev.Signal == "message" {
 				out = append(out, string(ev.Data[:2]))
 			}
 		case <-deadline.C:
@@ -1078,8 +1069,8 @@ func TestDeliveryDropsWithoutReceiver(t *testing.T) {
 	var logs dlvLogBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, b := pipePair()
-	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
-	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, WithLogger(logger))
+	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, nil)
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, &Options{Logger: logger})
 	cr := record(client)
 	closed := newDlvCounter()
 	server.OnClosed(closed.inc)
@@ -1130,7 +1121,7 @@ func TestDeliveryHandlersOneAtATime(t *testing.T) {
 			name = "main-context"
 		}
 		t.Run(name, func(t *testing.T) {
-			var opts []Option
+			opts := &Options{}
 			var loop *flagLoop
 			runDone := make(chan struct{})
 			if mainCtx {
@@ -1139,13 +1130,13 @@ func TestDeliveryHandlersOneAtATime(t *testing.T) {
 					loop.Run()
 					close(runDone)
 				}()
-				opts = append(opts, WithMainContext(loop))
+				opts.MainContext = loop
 			} else {
 				close(runDone)
 			}
 			a, b := tcpConns(t)
-			client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
-			server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, opts...)
+			client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, nil)
+			server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, opts)
 			cr := record(client)
 			var running, overlaps, offLoop atomic.Int32
 			var mu sync.Mutex
@@ -1239,8 +1230,8 @@ func BenchmarkPingPongGoroutines(b *testing.B) {
 	}
 	b.Run("echo", func(b *testing.B) {
 		a, bc := tcpConns(b)
-		client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
-		server := NewWebsocketConnection(bc, testURI, ConnectionServer, "", "", nil)
+		client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, nil)
+		server := NewWebsocketConnection(bc, testURI, ConnectionServer, "", "", nil, nil)
 		echo := make(chan struct{}, 1)
 		clientClosed, serverClosed := newDlvCounter(), newDlvCounter()
 		server.Hold(func() {
@@ -1287,7 +1278,7 @@ func BenchmarkPingPongGoroutines(b *testing.B) {
 	b.Run("delivery-only", func(b *testing.B) {
 		a, bc := tcpConns(b)
 		defer a.Close()
-		server := NewWebsocketConnection(bc, testURI, ConnectionServer, "", "", nil)
+		server := NewWebsocketConnection(bc, testURI, ConnectionServer, "", "", nil, nil)
 		got := make(chan struct{}, 1)
 		closed := newDlvCounter()
 		server.Hold(func() {
@@ -1333,7 +1324,7 @@ func BenchmarkPingPongGoroutines(b *testing.B) {
 // a message with a hole or glued to the next one.
 func TestDeliveryClosingKeepsMessagesWhole(t *testing.T) {
 	a, b := iostream.PipeSize(256 << 10)
-	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", nil, WithReceiveBufferSize(64<<10))
+	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", nil, &Options{ReceiveBufferSize: 64 << 10})
 	defer func() { c.Abort(); b.Close() }()
 	p := &rawPeer{t: t, conn: b, br: bufio.NewReader(b), mask: true}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)

@@ -99,9 +99,10 @@ type DialOptions struct {
 	// Dial.
 	HandshakeTimeout time.Duration
 
-	// ConnectionOptions configure the connection, as for
-	// NewWebsocketConnection: limits, keepalive, a MainContext...
-	ConnectionOptions []Option
+	// ConnectionOptions configures the connection, as for
+	// NewWebsocketConnection: limits, keepalive, a MainContext... Its
+	// Request is replaced by the handshake's.
+	ConnectionOptions *Options
 }
 
 // Dial opens a WebSocket connection to rawURL, a ws:// or wss:// URL
@@ -231,9 +232,9 @@ func finishDial(ctx context.Context, ep *dialTarget, req *http.Request, origin s
 		closer.Close()
 		return nil, res.resp, err
 	}
-	copts := append([]Option{WithRequest(req)}, opts.ConnectionOptions...)
+	copts := opts.ConnectionOptions.withRequest(req)
 	c := NewWebsocketConnection(iostream.NewPrefixed(res.rest, transportStream(s)), ep.ws,
-		ConnectionClient, origin, res.protocol, res.exts, copts...)
+		ConnectionClient, origin, res.protocol, res.exts, copts)
 	return c, res.resp, nil
 }
 
@@ -442,7 +443,7 @@ type handshakeResult struct {
 // refusal it keeps up to maxErrorBody bytes of the body in resp.Body.
 func clientHandshake(ctx context.Context, ep *dialTarget, s io.ReadWriter, req *http.Request, opts *DialOptions) (handshakeResult, error) {
 	var res handshakeResult
-	log := traceLogger(opts.ConnectionOptions)
+	log := opts.ConnectionOptions.logger()
 	if log != nil {
 		log.Debug("wsconn: handshake request", "url", req.URL.Redacted(), "header", req.Header)
 	}

@@ -21,7 +21,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -54,9 +53,14 @@ type peer struct {
 // withLoop returns opts with a new Loop as MainContext. Events of a
 // connection made with them wait in the loop until it runs, so that
 // nothing the other end sends right after the handshake is missed.
-func withLoop(opts []wsconn.Option) ([]wsconn.Option, *mainloop.Loop) {
+func withLoop(opts *wsconn.Options) (*wsconn.Options, *mainloop.Loop) {
 	loop := mainloop.New()
-	return append(slices.Clip(opts), wsconn.WithMainContext(loop)), loop
+	o := wsconn.Options{}
+	if opts != nil {
+		o = *opts
+	}
+	o.MainContext = loop
+	return &o, loop
 }
 
 // startPeer connects handlers to c and then runs loop, if not nil, until
@@ -678,7 +682,7 @@ func TestDialServerSpeaksFirst(t *testing.T) {
 		head.Write([]byte{0x81, 5, 'f', 'i', 'r', 's', 't'}) // text "first", unmasked
 		opts, loop := withLoop(nil)
 		rest, _ := br.Peek(br.Buffered())
-		sc := wsconn.NewWebsocketConnection(iostream.NewPrefixed(bytes.Clone(rest), c), nil, wsconn.ConnectionServer, "", "", nil, opts...)
+		sc := wsconn.NewWebsocketConnection(iostream.NewPrefixed(bytes.Clone(rest), c), nil, wsconn.ConnectionServer, "", "", nil, opts)
 		p := startPeer(sc, loop, true)
 		accepted <- p
 		if _, err := c.Write(head.Bytes()); err != nil {

@@ -16,7 +16,7 @@
 // An idle connection has one goroutine, its reader. A writer goroutine runs
 // only while the outgoing queue holds something. Handlers run one at a
 // time: on the reader, which hands reading over to a new goroutine when
-// they run long, or on the user's own loop with WithMainContext. Timers
+// they run long, or on the user's own loop with Options.MainContext. Timers
 // (keepalive, close timeout) are runtime timers. When the stream can wait
 // for readable data without a buffer (iostream.ReadWaiter, which
 // iostream.NewConn gives a net.Conn), the read buffer goes back to a pool
@@ -29,7 +29,7 @@
 // so a connection always reaches Closed and emits closed exactly once.
 // Messages wait for slow receivers (handlers still busy, subscriptions
 // not read, a pull API not called) up to the receive buffer
-// (WithReceiveBufferSize, 1 MiB by default); past it the connection stops
+// (Options.ReceiveBufferSize, 1 MiB by default); past it the connection stops
 // reading until they catch up, the stream's buffers fill and the peer is
 // slowed down by the transport (TCP back-pressure). The keepalive pong
 // deadline does not run meanwhile. After a local Close, data past the
@@ -40,10 +40,10 @@
 // Every incoming message goes to every receiver: each message handler
 // (OnMessage) and subscription (Subscribe), each fragment handler
 // (OnFragment), and the pull API (Receive, ReceiveText, ReceiveBinary,
-// Messages, NextReader) once it has been used. Events wait for the first
+// NextReader) once it has been used. Events wait for the first
 // handler, subscription or receive; messages wait for the first message
 // receiver, and after that a message goes to the receivers connected when
-// it arrives, or is dropped (traced at debug level with WithLogger). A
+// it arrives, or is dropped (traced at debug level with Options.Logger). A
 // closed handler connected after the close still runs once. Connect
 // several handlers inside Hold for all of them to see every event from the
 // first.

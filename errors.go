@@ -13,11 +13,8 @@ var (
 	// closed.
 	ErrNotOpen = errors.New("wsconn: connection is not open")
 	// ErrQueueFull is returned by a send when the outgoing queue already
-	// holds MaxQueuedBytes (see WithMaxQueuedBytes).
+	// holds MaxQueuedBytes (see Options.MaxQueuedBytes).
 	ErrQueueFull = errors.New("wsconn: outgoing queue is full")
-	// ErrInvalidCloseCode is returned by Close for a code that may not be
-	// sent, and wrapped by the ProtocolError for such a code from the peer.
-	ErrInvalidCloseCode = errors.New("wsconn: invalid close code")
 	// ErrInvalidUTF8 is wrapped by the errors about text that is not
 	// valid UTF-8: a text message or close reason from the peer (close
 	// code 1007), or a text message or close reason given to a send.

@@ -18,8 +18,8 @@ import (
 // answers in a plain loop.
 func ExampleWebsocketConnection_Receive() {
 	a, b := iostream.Pipe()
-	client := wsconn.NewWebsocketConnection(a, nil, wsconn.ConnectionClient, "", "", nil)
-	server := wsconn.NewWebsocketConnection(b, nil, wsconn.ConnectionServer, "", "", nil)
+	client := wsconn.NewWebsocketConnection(a, nil, wsconn.ConnectionClient, "", "", nil, nil)
+	server := wsconn.NewWebsocketConnection(b, nil, wsconn.ConnectionServer, "", "", nil, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
@@ -44,36 +44,23 @@ func ExampleWebsocketConnection_Receive() {
 	// wsconn: connection closed: 1000 (normal closure) "bye"
 }
 
-// Messages ranges over the incoming messages until the connection closes.
-func ExampleWebsocketConnection_Messages() {
-	a, b := iostream.Pipe()
-	client := wsconn.NewWebsocketConnection(a, nil, wsconn.ConnectionClient, "", "", nil)
-	server := wsconn.NewWebsocketConnection(b, nil, wsconn.ConnectionServer, "", "", nil)
-	for _, m := range []string{"one", "two", "three"} {
-		client.SendText(m)
-	}
-	client.Close(wsconn.CloseNormal, "")
-	for typ, data := range server.Messages(context.Background()) {
-		fmt.Println(typ, string(data))
-	}
-	fmt.Println("closed with", server.CloseCode())
-	// Output:
-	// text one
-	// text two
-	// text three
-	// closed with 1000 (normal closure)
-}
-
 // Streaming: a message sent from an io.Reader and received as an io.Reader,
 // never whole in memory on either side.
 func ExampleWebsocketConnection_NextReader() {
 	a, b := iostream.Pipe()
-	opts := []wsconn.Option{wsconn.WithMaxTotalMessageSize(0), wsconn.WithFragmentSize(1 << 10)}
-	client := wsconn.NewWebsocketConnection(a, nil, wsconn.ConnectionClient, "", "", nil, opts...)
-	server := wsconn.NewWebsocketConnection(b, nil, wsconn.ConnectionServer, "", "", nil, opts...)
+	opts := &wsconn.Options{MaxTotalMessageSize: -1, FragmentSize: 1 << 10}
+	client := wsconn.NewWebsocketConnection(a, nil, wsconn.ConnectionClient, "", "", nil, opts)
+	server := wsconn.NewWebsocketConnection(b, nil, wsconn.ConnectionServer, "", "", nil, opts)
 	ctx := context.Background()
 
-	go client.SendReader(ctx, wsconn.DataText, strings.NewReader(strings.Repeat("streamed ", 100000)))
+	go func() {
+		w, err := client.NextWriter(ctx, wsconn.DataText)
+		if err != nil {
+			return
+		}
+		io.Copy(w, strings.NewReader(strings.Repeat("streamed ", 100000)))
+		w.Close()
+	}()
 
 	typ, r, err := server.NextReader(ctx)
 	if err != nil {

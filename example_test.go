@@ -13,8 +13,8 @@ import (
 // message in upper case; the client closes after the first answer.
 func ExampleNewWebsocketConnection() {
 	a, b := iostream.Pipe()
-	client := wsconn.NewWebsocketConnection(a, nil, wsconn.ConnectionClient, "", "", nil)
-	server := wsconn.NewWebsocketConnection(b, nil, wsconn.ConnectionServer, "", "", nil)
+	client := wsconn.NewWebsocketConnection(a, nil, wsconn.ConnectionClient, "", "", nil, nil)
+	server := wsconn.NewWebsocketConnection(b, nil, wsconn.ConnectionServer, "", "", nil, nil)
 
 	server.OnMessage(func(typ wsconn.DataType, data []byte) {
 		server.SendText(strings.ToUpper(string(data)))
@@ -39,9 +39,9 @@ func ExampleNewWebsocketConnection() {
 // select loop to callbacks. The channel is closed after the closed signal.
 func ExampleWebsocketConnection_Subscribe() {
 	a, b := iostream.Pipe()
-	client := wsconn.NewWebsocketConnection(a, nil, wsconn.ConnectionClient, "", "", nil)
-	server := wsconn.NewWebsocketConnection(b, nil, wsconn.ConnectionServer, "", "", nil)
-	events := server.Subscribe(wsconn.SignalMessage, wsconn.SignalClosed)
+	client := wsconn.NewWebsocketConnection(a, nil, wsconn.ConnectionClient, "", "", nil, nil)
+	server := wsconn.NewWebsocketConnection(b, nil, wsconn.ConnectionServer, "", "", nil, nil)
+	events := server.Subscribe("message", "closed")
 
 	client.SendText("one")
 	client.SendBinary([]byte{2})
@@ -49,9 +49,9 @@ func ExampleWebsocketConnection_Subscribe() {
 
 	for ev := range events {
 		switch ev.Signal {
-		case wsconn.SignalMessage:
+		case "message":
 			fmt.Printf("message %s %q\n", ev.Type, ev.Data)
-		case wsconn.SignalClosed:
+		case "closed":
 			fmt.Println("closed:", server.CloseCode())
 		}
 	}
@@ -61,14 +61,14 @@ func ExampleWebsocketConnection_Subscribe() {
 	// closed: 1001 (going away)
 }
 
-// With WithMainContext every handler runs on the user's own loop; Loop is a
+// With Options.MainContext every handler runs on the user's own loop; Loop is a
 // ready one for programs that have none.
 func ExampleLoop() {
 	loop := mainloop.New()
 	a, b := iostream.Pipe()
-	client := wsconn.NewWebsocketConnection(a, nil, wsconn.ConnectionClient, "", "", nil)
+	client := wsconn.NewWebsocketConnection(a, nil, wsconn.ConnectionClient, "", "", nil, nil)
 	server := wsconn.NewWebsocketConnection(b, nil, wsconn.ConnectionServer, "", "", nil,
-		wsconn.WithMainContext(loop))
+		&wsconn.Options{MainContext: loop})
 
 	server.OnMessage(func(_ wsconn.DataType, data []byte) {
 		fmt.Println("on the loop:", string(data))

@@ -55,8 +55,8 @@ func (*reverser) ProcessIncoming(m *extensions.Message, limit int) error {
 
 func TestExtensionsApplyToEveryMessage(t *testing.T) {
 	a, b := pipePair()
-	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", []extensions.Extension{&reverser{}}, WithFragmentSize(200))
-	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", []extensions.Extension{&reverser{}})
+	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", []extensions.Extension{&reverser{}}, &Options{FragmentSize: 200})
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", []extensions.Extension{&reverser{}}, nil)
 	cr, sr := record(client), record(server)
 	defer func() {
 		client.Abort()
@@ -76,7 +76,7 @@ func TestExtensionsApplyToEveryMessage(t *testing.T) {
 
 func TestExtensionReservedBitOnFirstFrameOnly(t *testing.T) {
 	a, b := pipePair()
-	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", []extensions.Extension{&reverser{}}, WithFragmentSize(200))
+	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", []extensions.Extension{&reverser{}}, &Options{FragmentSize: 200})
 	rec := record(c)
 	p := &rawPeer{t: t, conn: b, br: bufio.NewReader(b), mask: true}
 	defer func() {
@@ -108,7 +108,7 @@ func TestExtensionReservedBitOnFirstFrameOnly(t *testing.T) {
 
 func TestExtensionDecodedSizeLimit(t *testing.T) {
 	a, b := pipePair()
-	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", []extensions.Extension{&reverser{}}, WithMaxTotalMessageSize(10))
+	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", []extensions.Extension{&reverser{}}, &Options{MaxTotalMessageSize: 10})
 	rec := record(c)
 	p := &rawPeer{t: t, conn: b, br: bufio.NewReader(b), mask: true}
 	defer func() {
@@ -150,7 +150,7 @@ func (poisonOut) ProcessIncoming(m *extensions.Message, limit int) error {
 // queued before it, and is reported.
 func TestOutgoingExtensionFailureFailsWith1011(t *testing.T) {
 	a, b := pipePair()
-	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", []extensions.Extension{poisonOut{}})
+	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", []extensions.Extension{poisonOut{}}, nil)
 	rec := record(c)
 	p := &rawPeer{t: t, conn: b, br: bufio.NewReader(b), mask: true}
 	defer func() {

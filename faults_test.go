@@ -119,8 +119,8 @@ func TestPeerVanishesHalfOpen(t *testing.T) {
 
 	const interval, timeout = 50 * time.Millisecond, 100 * time.Millisecond
 	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil,
-		WithKeepaliveInterval(interval), WithKeepalivePongTimeout(timeout))
-	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil)
+		&Options{KeepaliveInterval: interval, KeepalivePongTimeout: timeout})
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, nil)
 	cr, sr := record(client), record(server)
 	defer func() {
 		server.Abort()
@@ -146,7 +146,7 @@ func TestPeerVanishesHalfOpen(t *testing.T) {
 // connection ends at once as abnormal, with an error and closed once.
 func TestPeerResets(t *testing.T) {
 	a, b := tcpConns(t)
-	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
+	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, nil)
 	cr := record(client)
 	require.NoError(t, b.(*net.TCPConn).SetLinger(0))
 	b.Close()
@@ -163,7 +163,7 @@ func TestPeerStopsReading(t *testing.T) {
 	a, b := tcpConns(t)
 	defer b.Close()
 	const bound = 1 << 20
-	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", nil, WithMaxQueuedBytes(bound))
+	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", nil, &Options{MaxQueuedBytes: bound})
 	rec := record(c)
 	defer func() {
 		c.Abort()
@@ -225,7 +225,7 @@ func TestStreamFailsMidFrame(t *testing.T) {
 		f := &failingStream{Conn: a}
 		f.readLeft.Store(10) // the failure comes inside the frame
 		f.writeLeft.Store(1 << 30)
-		c := NewWebsocketConnection(f, testURI, ConnectionClient, "", "", nil)
+		c := NewWebsocketConnection(f, testURI, ConnectionClient, "", "", nil, nil)
 		rec := record(c)
 		b.Write(frame.AppendFrame(nil, frame.Header{Fin: true, Opcode: frame.OpBinary}, make([]byte, 100)))
 		rec.waitClosed(t)
@@ -242,7 +242,7 @@ func TestStreamFailsMidFrame(t *testing.T) {
 		f := &failingStream{Conn: a}
 		f.readLeft.Store(1 << 30)
 		f.writeLeft.Store(1000) // inside the second message
-		c := NewWebsocketConnection(f, testURI, ConnectionServer, "", "", nil)
+		c := NewWebsocketConnection(f, testURI, ConnectionServer, "", "", nil, nil)
 		rec := record(c)
 		for i := 0; i < 5; i++ {
 			if err := c.SendBinary(make([]byte, 600)); err != nil {
@@ -282,7 +282,7 @@ func TestManyConnections(t *testing.T) {
 				return
 			}
 			serverWG.Add(1)
-			s := NewWebsocketConnection(conn, testURI, ConnectionServer, "", "", nil)
+			s := NewWebsocketConnection(conn, testURI, ConnectionServer, "", "", nil, nil)
 			s.OnMessage(func(typ DataType, data []byte) {
 				received.Add(1)
 				if s.SendMessage(typ, data) == nil {
@@ -307,7 +307,7 @@ func TestManyConnections(t *testing.T) {
 				errs <- err
 				return
 			}
-			c := NewWebsocketConnection(conn, testURI, ConnectionClient, "", "", nil)
+			c := NewWebsocketConnection(conn, testURI, ConnectionClient, "", "", nil, nil)
 			for j := 0; j < msgs; j++ {
 				if err := c.SendText(fmt.Sprintf("%d/%d", i, j)); err != nil {
 					errs <- err

@@ -127,17 +127,17 @@ func (r *recorder) err(t *testing.T) error {
 
 // pair returns a client and a server connected over an in-memory pipe,
 // with recorders.
-func pair(t *testing.T, opts ...Option) (client, server *WebsocketConnection, cr, sr *recorder) {
+func pair(t *testing.T, opts *Options) (client, server *WebsocketConnection, cr, sr *recorder) {
 	a, b := iostream.Pipe()
-	return pairOver(t, a, b, opts...)
+	return pairOver(t, a, b, opts)
 }
 
-func pairOver(t *testing.T, a, b net.Conn, opts ...Option) (client, server *WebsocketConnection, cr, sr *recorder) {
+func pairOver(t *testing.T, a, b net.Conn, opts *Options) (client, server *WebsocketConnection, cr, sr *recorder) {
 	t.Helper()
 	// No data flows before the test sends, so the recorders see every
 	// event.
-	client = NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, opts...)
-	server = NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, opts...)
+	client = NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, opts)
+	server = NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, opts)
 	cr, sr = record(client), record(server)
 	t.Cleanup(func() {
 		client.Abort()
@@ -149,10 +149,10 @@ func pairOver(t *testing.T, a, b net.Conn, opts ...Option) (client, server *Webs
 }
 
 // tcpPair is pair over real TCP on 127.0.0.1.
-func tcpPair(t *testing.T, opts ...Option) (client, server *WebsocketConnection, cr, sr *recorder) {
+func tcpPair(t *testing.T, opts *Options) (client, server *WebsocketConnection, cr, sr *recorder) {
 	t.Helper()
 	a, b := tcpConns(t)
-	return pairOver(t, iostream.NewConn(a), iostream.NewConn(b), opts...)
+	return pairOver(t, iostream.NewConn(a), iostream.NewConn(b), opts)
 }
 
 // tcpConns returns the two ends of a TCP connection on 127.0.0.1.
@@ -188,16 +188,16 @@ type rawPeer struct {
 
 // newRaw returns a connection of type typ over a pipe and the raw peer at
 // the other end.
-func newRaw(t *testing.T, typ ConnectionType, opts ...Option) (*WebsocketConnection, *rawPeer, *recorder) {
+func newRaw(t *testing.T, typ ConnectionType, opts *Options) (*WebsocketConnection, *rawPeer, *recorder) {
 	t.Helper()
-	return newRawOver(t, typ, 64<<10, opts...)
+	return newRawOver(t, typ, 64<<10, opts)
 }
 
 // newRawOver is newRaw over a pipe that buffers size bytes each way.
-func newRawOver(t *testing.T, typ ConnectionType, size int, opts ...Option) (*WebsocketConnection, *rawPeer, *recorder) {
+func newRawOver(t *testing.T, typ ConnectionType, size int, opts *Options) (*WebsocketConnection, *rawPeer, *recorder) {
 	t.Helper()
 	a, b := iostream.PipeSize(size)
-	c := NewWebsocketConnection(a, testURI, typ, "", "", nil, opts...)
+	c := NewWebsocketConnection(a, testURI, typ, "", "", nil, opts)
 	rec := record(c)
 	p := &rawPeer{t: t, conn: b, br: bufio.NewReader(b), mask: typ == ConnectionServer}
 	t.Cleanup(func() {

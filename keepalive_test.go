@@ -14,7 +14,7 @@ import (
 
 func TestKeepalivePingsAreSentAndAnswersKeepItOpen(t *testing.T) {
 	c, p, _ := newRaw(t, ConnectionClient,
-		WithKeepaliveInterval(10*time.Millisecond), WithKeepalivePongTimeout(time.Minute))
+		&Options{KeepaliveInterval: 10 * time.Millisecond, KeepalivePongTimeout: time.Minute})
 	for i := 0; i < 3; i++ {
 		h, payload := p.read()
 		require.Equal(t, frame.OpPing, h.Opcode)
@@ -26,7 +26,7 @@ func TestKeepalivePingsAreSentAndAnswersKeepItOpen(t *testing.T) {
 func TestKeepalivePongTimeoutEndsConnection(t *testing.T) {
 	const interval, timeout = 20 * time.Millisecond, 30 * time.Millisecond
 	c, p, rec := newRaw(t, ConnectionServer,
-		WithKeepaliveInterval(interval), WithKeepalivePongTimeout(timeout))
+		&Options{KeepaliveInterval: interval, KeepalivePongTimeout: timeout})
 	start := time.Now()
 	h, _ := p.read()
 	require.Equal(t, frame.OpPing, h.Opcode)
@@ -40,7 +40,7 @@ func TestKeepalivePongTimeoutEndsConnection(t *testing.T) {
 
 func TestKeepaliveAnyFrameIsProofOfLife(t *testing.T) {
 	c, p, rec := newRaw(t, ConnectionServer,
-		WithKeepaliveInterval(5*time.Millisecond), WithKeepalivePongTimeout(40*time.Millisecond))
+		&Options{KeepaliveInterval: 5 * time.Millisecond, KeepalivePongTimeout: 40 * time.Millisecond})
 	// Answer pings with data messages only, never a pong: the connection
 	// must stay open through many pong timeouts.
 	deadline := time.Now().Add(300 * time.Millisecond)
@@ -62,7 +62,7 @@ func TestKeepaliveAnyFrameIsProofOfLife(t *testing.T) {
 }
 
 func TestKeepaliveUnansweredPingsDoNotPileUp(t *testing.T) {
-	_, p, _ := newRaw(t, ConnectionServer, WithKeepaliveInterval(2*time.Millisecond))
+	_, p, _ := newRaw(t, ConnectionServer, &Options{KeepaliveInterval: 2 * time.Millisecond})
 	h, _ := p.read()
 	require.Equal(t, frame.OpPing, h.Opcode)
 	// No answer and no pong timeout: many intervals pass, no second ping.
@@ -77,7 +77,7 @@ func TestKeepaliveUnansweredPingsDoNotPileUp(t *testing.T) {
 
 func TestKeepaliveOverTCP(t *testing.T) {
 	client, server, cr, sr := tcpPair(t,
-		WithKeepaliveInterval(5*time.Millisecond), WithKeepalivePongTimeout(time.Minute))
+		&Options{KeepaliveInterval: 5 * time.Millisecond, KeepalivePongTimeout: time.Minute})
 	for i := 0; i < 3; i++ {
 		select {
 		case <-sr.pongs:
@@ -95,7 +95,7 @@ func TestKeepaliveOverTCP(t *testing.T) {
 }
 
 func TestSetKeepaliveIntervalStartsPings(t *testing.T) {
-	c, p, _ := newRaw(t, ConnectionClient)
+	c, p, _ := newRaw(t, ConnectionClient, nil)
 	c.SetKeepaliveInterval(time.Millisecond)
 	h, _ := p.read()
 	assert.Equal(t, frame.OpPing, h.Opcode)
@@ -108,7 +108,7 @@ func TestSetKeepaliveIntervalStartsPings(t *testing.T) {
 // until the connection has read the second pong.
 func TestRoundTripTimeInsideOnPongIsThatPongs(t *testing.T) {
 	c, p, _ := newRaw(t, ConnectionServer,
-		WithKeepaliveInterval(5*time.Millisecond), WithKeepalivePingPayload([]byte("ka")))
+		&Options{KeepaliveInterval: 5 * time.Millisecond, KeepalivePingPayload: []byte("ka")})
 	entered := make(chan struct{}, 1)
 	release := make(chan struct{})
 	var once sync.Once

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 
-	"github.com/wsconn/wsconn/internal/bufpool"
 	"github.com/wsconn/wsconn/internal/frame"
 	"github.com/wsconn/wsconn/internal/utf8check"
 )
@@ -47,26 +46,6 @@ func (c *WebsocketConnection) NextWriter(ctx context.Context, typ DataType) (io.
 		}
 	}
 }
-
-// SendReader sends what r yields, up to io.EOF, as one message of type typ,
-// through NextWriter: r is read in pieces and never held whole.
-func (c *WebsocketConnection) SendReader(ctx context.Context, typ DataType, r io.Reader) error {
-	mw, err := c.NextWriter(ctx, typ)
-	if err != nil {
-		return err
-	}
-	buf := bufpool.Get(c.opts.fragmentSize)
-	defer bufpool.Put(buf)
-	if _, err := io.CopyBuffer(mw, onlyReader{r}, *buf); err != nil {
-		mw.(*messageWriter).abandon()
-		return err
-	}
-	return mw.Close()
-}
-
-// onlyReader hides a reader's WriteTo, so that io.CopyBuffer uses the
-// pooled buffer.
-type onlyReader struct{ io.Reader }
 
 // messageWriter is the io.WriteCloser of NextWriter.
 type messageWriter struct {
@@ -139,11 +118,4 @@ func (m *messageWriter) Close() error {
 	err := c.wr.enqueuePieceLocked(m.op, nil, true)
 	c.wr.endStreamLocked()
 	return err
-}
-
-// abandon ends the message after a failed copy: the peer gets what was
-// sent, ended by an empty last frame.
-func (m *messageWriter) abandon() {
-	m.text = false
-	m.Close()
 }

@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"sync"
 	"sync/atomic"
 )
 
-// The pull API (Receive, ReceiveText, ReceiveBinary, Messages,
+// The pull API (Receive, ReceiveText, ReceiveBinary and
 // NextReader) is the blocking way to read a connection, beside the
 // signals. Every incoming message goes to every
 // receiver: each message handler and subscription, each fragment handler,
@@ -203,22 +202,6 @@ func (c *WebsocketConnection) receive(ctx context.Context, want DataType) (DataT
 		q.inMsg = !part.fin
 	}
 	return it.typ, msg, nil
-}
-
-// Messages returns an iterator over the incoming messages, for range
-// loops; the loop ends when the connection closes or ctx is done. Use
-// CloseStatus afterwards to tell how it ended.
-//
-//	for typ, data := range c.Messages(ctx) { ... }
-func (c *WebsocketConnection) Messages(ctx context.Context) iter.Seq2[DataType, []byte] {
-	return func(yield func(DataType, []byte) bool) {
-		for {
-			typ, data, err := c.Receive(ctx)
-			if err != nil || !yield(typ, data) {
-				return
-			}
-		}
-	}
 }
 
 // NextReader waits for the next message and returns its type and a reader

@@ -28,11 +28,11 @@ func testCtx(t *testing.T) context.Context {
 
 // bare returns a client and a server over TCP with no handlers connected,
 // for the pull API.
-func bare(t *testing.T, opts ...Option) (client, server *WebsocketConnection) {
+func bare(t *testing.T, opts *Options) (client, server *WebsocketConnection) {
 	t.Helper()
 	a, b := tcpConns(t)
-	client = NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, opts...)
-	server = NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, opts...)
+	client = NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, opts)
+	server = NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, opts)
 	t.Cleanup(func() {
 		client.Abort()
 		server.Abort()
@@ -44,7 +44,7 @@ func bare(t *testing.T, opts ...Option) (client, server *WebsocketConnection) {
 }
 
 func TestReceive(t *testing.T) {
-	client, server := bare(t)
+	client, server := bare(t, nil)
 	ctx := testCtx(t)
 	require.NoError(t, client.SendText("hello"))
 	require.NoError(t, client.SendBinary([]byte{1, 2}))
@@ -59,7 +59,7 @@ func TestReceive(t *testing.T) {
 }
 
 func TestReceiveTypedFormsLeaveOtherTypes(t *testing.T) {
-	client, server := bare(t)
+	client, server := bare(t, nil)
 	ctx := testCtx(t)
 	require.NoError(t, client.SendBinary([]byte("bytes")))
 	require.NoError(t, client.SendText("text"))
@@ -74,7 +74,7 @@ func TestReceiveTypedFormsLeaveOtherTypes(t *testing.T) {
 }
 
 func TestReceiveAfterCloseReturnsCloseError(t *testing.T) {
-	client, server := bare(t)
+	client, server := bare(t, nil)
 	ctx := testCtx(t)
 	require.NoError(t, client.SendText("last words"))
 	require.NoError(t, client.Close(4001, "bye"))
@@ -93,7 +93,7 @@ func TestReceiveAfterCloseReturnsCloseError(t *testing.T) {
 }
 
 func TestReceiveContextAndAbort(t *testing.T) {
-	_, server := bare(t)
+	_, server := bare(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	_, _, err := server.Receive(ctx)
@@ -120,23 +120,8 @@ func TestReceiveContextAndAbort(t *testing.T) {
 	}
 }
 
-func TestMessagesIterator(t *testing.T) {
-	client, server := bare(t)
-	for _, m := range []string{"a", "b", "c"} {
-		require.NoError(t, client.SendText(m))
-	}
-	require.NoError(t, client.Close(CloseNormal, ""))
-	var got []string
-	for typ, data := range server.Messages(testCtx(t)) {
-		assert.Equal(t, DataText, typ)
-		got = append(got, string(data))
-	}
-	assert.Equal(t, []string{"a", "b", "c"}, got)
-	assert.Equal(t, CloseNormal, server.CloseCode())
-}
-
 func TestPullAndHandlersBothSeeEveryMessage(t *testing.T) {
-	client, server := bare(t)
+	client, server := bare(t, nil)
 	seen := make(chan string, 10)
 	server.OnMessage(func(_ DataType, d []byte) { seen <- string(d) })
 	ctx := testCtx(t)
@@ -161,7 +146,7 @@ func TestPullAndHandlersBothSeeEveryMessage(t *testing.T) {
 }
 
 func TestReceiveReassemblesFragments(t *testing.T) {
-	client, server := bare(t, WithFragmentSize(1000), WithMaxTotalMessageSize(0), WithMaxIncomingPayloadSize(0))
+	client, server := bare(t, &Options{FragmentSize: 1000, MaxTotalMessageSize: -1, MaxIncomingPayloadSize: -1})
 	big := payloadOf(100000)
 	require.NoError(t, client.SendBinary(big))
 	b, err := server.ReceiveBinary(testCtx(t))
@@ -170,7 +155,7 @@ func TestReceiveReassemblesFragments(t *testing.T) {
 }
 
 func TestNextReaderStreamsALargeMessage(t *testing.T) {
-	client, server := bare(t, WithFragmentSize(4096), WithMaxTotalMessageSize(0), WithMaxIncomingPayloadSize(0))
+	client, server := bare(t, &Options{FragmentSize: 4096, MaxTotalMessageSize: -1, MaxIncomingPayloadSize: -1})
 	big := payloadOf(1 << 20)
 	require.NoError(t, client.SendText(string(big)))
 	require.NoError(t, client.SendText("next"))
@@ -187,7 +172,7 @@ func TestNextReaderStreamsALargeMessage(t *testing.T) {
 }
 
 func TestNextReaderUnreadRestIsSkipped(t *testing.T) {
-	client, server := bare(t, WithFragmentSize(100))
+	client, server := bare(t, &Options{FragmentSize: 100})
 	require.NoError(t, client.SendText(strings.Repeat("x", 1000)))
 	require.NoError(t, client.SendText("after"))
 	ctx := testCtx(t)
@@ -205,7 +190,7 @@ func TestNextReaderUnreadRestIsSkipped(t *testing.T) {
 
 func TestOnFragment(t *testing.T) {
 	a, b := pipePair()
-	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", nil, WithMaxTotalMessageSize(250))
+	c := NewWebsocketConnection(a, testURI, ConnectionServer, "", "", nil, &Options{MaxTotalMessageSize: 250})
 	type frag struct {
 		typ  DataType
 		data string
@@ -239,7 +224,7 @@ func TestOnFragment(t *testing.T) {
 }
 
 func TestNextWriterSendsPiecesAndHoldsOthersBack(t *testing.T) {
-	c, p, _ := newRaw(t, ConnectionServer)
+	c, p, _ := newRaw(t, ConnectionServer, nil)
 	ctx := testCtx(t)
 	w, err := c.NextWriter(ctx, DataText)
 	require.NoError(t, err)
@@ -275,7 +260,7 @@ func TestNextWriterSendsPiecesAndHoldsOthersBack(t *testing.T) {
 }
 
 func TestNextWriterRefusesBadUTF8(t *testing.T) {
-	c, _, _ := newRaw(t, ConnectionServer)
+	c, _, _ := newRaw(t, ConnectionServer, nil)
 	w, err := c.NextWriter(testCtx(t), DataText)
 	require.NoError(t, err)
 	_, err = w.Write([]byte{0xff})
@@ -285,14 +270,24 @@ func TestNextWriterRefusesBadUTF8(t *testing.T) {
 	require.Error(t, w.Close())
 }
 
-// TestSendReaderStreamsWithBoundedQueue sends 8 MiB from a reader through
-// a 64 KiB queue bound: the reader is consumed while the peer receives.
-func TestSendReaderStreamsWithBoundedQueue(t *testing.T) {
+// TestNextWriterStreamsWithBoundedQueue copies 8 MiB from a reader into
+// NextWriter through a 64 KiB queue bound: the reader is consumed while the
+// peer receives.
+func TestNextWriterStreamsWithBoundedQueue(t *testing.T) {
 	const size = 8 << 20
-	client, server := bare(t, WithMaxQueuedBytes(64<<10), WithMaxTotalMessageSize(0), WithMaxIncomingPayloadSize(0))
+	client, server := bare(t, &Options{MaxQueuedBytes: 64 << 10, MaxTotalMessageSize: -1, MaxIncomingPayloadSize: -1})
 	ctx := testCtx(t)
 	sent := make(chan error, 1)
-	go func() { sent <- client.SendReader(ctx, DataBinary, bytes.NewReader(payloadOf(size))) }()
+	go func() {
+		w, err := client.NextWriter(ctx, DataBinary)
+		if err == nil {
+			_, err = io.Copy(w, bytes.NewReader(payloadOf(size)))
+		}
+		if err == nil {
+			err = w.Close()
+		}
+		sent <- err
+	}()
 	typ, r, err := server.NextReader(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, DataBinary, typ)
@@ -303,7 +298,7 @@ func TestSendReaderStreamsWithBoundedQueue(t *testing.T) {
 }
 
 func TestPingAndPingSignal(t *testing.T) {
-	client, server, cr, _ := pair(t)
+	client, server, cr, _ := pair(t, nil)
 	pings := make(chan string, 1)
 	server.OnPing(func(p []byte) { pings <- string(p) })
 	require.NoError(t, client.Ping([]byte("are you there?")))
@@ -318,7 +313,7 @@ func TestPingAndPingSignal(t *testing.T) {
 }
 
 func TestKeepaliveRoundTripTime(t *testing.T) {
-	client, _, cr, _ := pair(t, WithKeepaliveInterval(time.Millisecond), WithKeepalivePingPayload([]byte("rtt")))
+	client, _, cr, _ := pair(t, &Options{KeepaliveInterval: time.Millisecond, KeepalivePingPayload: []byte("rtt")})
 	select {
 	case p := <-cr.pongs:
 		assert.Equal(t, "rtt", string(p))
@@ -331,7 +326,7 @@ func TestKeepaliveRoundTripTime(t *testing.T) {
 func TestSendUncompressed(t *testing.T) {
 	cexts, _ := negotiate(t, deflateReg(extensions.DeflateOptions{}), deflateReg(extensions.DeflateOptions{}))
 	a, b := pipePair()
-	c := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", cexts)
+	c := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", cexts, nil)
 	rec := record(c)
 	p := &rawPeer{t: t, conn: b, br: bufio.NewReader(b)}
 	defer func() {
@@ -349,13 +344,13 @@ func TestSendUncompressed(t *testing.T) {
 }
 
 func TestWithoutUTF8Validation(t *testing.T) {
-	_, p, rec := newRaw(t, ConnectionServer, WithoutUTF8Validation())
+	_, p, rec := newRaw(t, ConnectionServer, &Options{SkipUTF8Validation: true})
 	p.send(frame.Header{Fin: true, Opcode: frame.OpText}, []byte("not \xff UTF-8"))
 	assert.Equal(t, "not \xff UTF-8", string(rec.message(t).data))
 }
 
 func TestWithMaskKeySource(t *testing.T) {
-	c, p, _ := newRaw(t, ConnectionClient, WithMaskKeySource(func() [4]byte { return [4]byte{1, 2, 3, 4} }))
+	c, p, _ := newRaw(t, ConnectionClient, &Options{MaskKeySource: func() [4]byte { return [4]byte{1, 2, 3, 4} }})
 	require.NoError(t, c.SendText("x"))
 	h, payload := p.read()
 	assert.Equal(t, [4]byte{1, 2, 3, 4}, h.Key)
@@ -366,7 +361,7 @@ func TestWithLoggerTracesFrames(t *testing.T) {
 	var mu sync.Mutex
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	client, _, _, sr := pair(t, WithLogger(log))
+	client, _, _, sr := pair(t, &Options{Logger: log})
 	require.NoError(t, client.SendText("traced"))
 	sr.message(t)
 	assert.Eventually(t, func() bool {
@@ -392,7 +387,7 @@ func TestWithLoggerTracesHandshakes(t *testing.T) {
 	var mu sync.Mutex
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts := []Option{WithLogger(log)}
+	opts := &Options{Logger: log}
 	srv := httptest.NewServer(Handler(&AcceptOptions{ConnectionOptions: opts}, func(c *WebsocketConnection, r *http.Request) {
 		c.Close(CloseNormal, "")
 	}))
@@ -409,8 +404,7 @@ func TestWithLoggerTracesHandshakes(t *testing.T) {
 
 	// Above debug level nothing is traced.
 	var quiet bytes.Buffer
-	c2, _, err := dialTest(t, srv.URL, &DialOptions{ConnectionOptions: []Option{
-		WithLogger(slog.New(slog.NewTextHandler(lockedWriter{&mu, &quiet}, &slog.HandlerOptions{Level: slog.LevelInfo})))}})
+	c2, _, err := dialTest(t, srv.URL, &DialOptions{ConnectionOptions: &Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &quiet}, &slog.HandlerOptions{Level: slog.LevelInfo}))}})
 	mu.Unlock()
 	require.NoError(t, err)
 	c2.Receive(testCtx(t))
@@ -421,7 +415,7 @@ func TestWithLoggerTracesHandshakes(t *testing.T) {
 // TestNextWriterWriteHonoursContext: a Write that waits for room in the
 // queue returns when NextWriter's context is cancelled.
 func TestNextWriterWriteHonoursContext(t *testing.T) {
-	c, _, _ := newRawOver(t, ConnectionServer, 1024, WithMaxQueuedBytes(4096))
+	c, _, _ := newRawOver(t, ConnectionServer, 1024, &Options{MaxQueuedBytes: 4096})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w, err := c.NextWriter(ctx, DataBinary)
@@ -462,7 +456,7 @@ func TestNextWriterWriteHonoursContext(t *testing.T) {
 func TestReceiveKeepsTheCause(t *testing.T) {
 	t.Run("pong timeout", func(t *testing.T) {
 		c, p, _ := newRaw(t, ConnectionServer,
-			WithKeepaliveInterval(10*time.Millisecond), WithKeepalivePongTimeout(30*time.Millisecond))
+			&Options{KeepaliveInterval: 10 * time.Millisecond, KeepalivePongTimeout: 30 * time.Millisecond})
 		h, _ := p.read()
 		require.Equal(t, frame.OpPing, h.Opcode) // never answered
 		_, _, err := c.Receive(testCtx(t))
@@ -472,7 +466,7 @@ func TestReceiveKeepsTheCause(t *testing.T) {
 		assert.Equal(t, CloseAbnormal, ce.Code)
 	})
 	t.Run("protocol error", func(t *testing.T) {
-		c, p, _ := newRaw(t, ConnectionServer)
+		c, p, _ := newRaw(t, ConnectionServer, nil)
 		p.send(frame.Header{Fin: true, Opcode: frame.Opcode(3)}, nil) // reserved opcode
 		code, _, _ := p.readClose()
 		require.Equal(t, CloseProtocolError, code)
@@ -487,7 +481,7 @@ func TestReceiveKeepsTheCause(t *testing.T) {
 		assert.Equal(t, CloseProtocolError, ce.Code)
 	})
 	t.Run("close timeout", func(t *testing.T) {
-		c, p, _ := newRaw(t, ConnectionClient, WithCloseTimeout(50*time.Millisecond))
+		c, p, _ := newRaw(t, ConnectionClient, &Options{CloseTimeout: 50 * time.Millisecond})
 		require.NoError(t, c.Close(CloseNormal, ""))
 		p.readClose() // never answered
 		_, _, err := c.Receive(testCtx(t))

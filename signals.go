@@ -2,6 +2,7 @@ package wsconn
 
 import (
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,45 +10,36 @@ import (
 	"github.com/cskr/pubsub/v2"
 )
 
-// Signal names what happened on a connection. They are the topics of
-// Subscribe.
+// Signal names what happened on a connection, as libsoup's signal names
+// do; the names are the topics of Subscribe:
+//
+//	"message"  a whole data message arrived (OnMessage)
+//	"closing"  the closing handshake started, state Closing (OnClosing)
+//	"closed"   the connection is closed; the last signal (OnClosed)
+//	"error"    something went wrong; the connection is failing or has
+//	           failed, and closed follows (OnError)
+//	"pong"     a pong frame arrived (OnPong)
+//	"ping"     a ping frame arrived, already answered (OnPing)
+//	"notify"   a property changed (OnNotify)
 type Signal string
 
-// The signals of a connection, after libsoup's SoupWebsocketConnection.
-const (
-	// SignalMessage: a whole data message arrived.
-	SignalMessage Signal = "message"
-	// SignalClosing: the closing handshake started (state Closing).
-	SignalClosing Signal = "closing"
-	// SignalClosed: the connection is closed. It is the last signal.
-	SignalClosed Signal = "closed"
-	// SignalError: something went wrong; the connection is failing or has
-	// failed, and closed follows.
-	SignalError Signal = "error"
-	// SignalPong: a pong frame arrived.
-	SignalPong Signal = "pong"
-	// SignalNotify: a property changed.
-	SignalNotify Signal = "notify"
-	// SignalPing: a ping frame arrived (the connection has already
-	// queued the pong that answers it).
-	SignalPing Signal = "ping"
-)
-
-var allSignals = []Signal{SignalMessage, SignalClosing, SignalClosed, SignalError, SignalPong, SignalNotify, SignalPing}
+// allSignals names the signals, indexed by their signalKind.
+var allSignals = []Signal{"message", "closing", "closed", "error", "pong", "notify", "ping"}
 
 // Event is what a subscription channel receives.
 type Event struct {
 	Signal Signal
-	// Type and Data are set for SignalMessage; Data also for SignalPong
-	// and SignalPing.
+	// Type and Data are set for "message"; Data also for "pong" and
+	// "ping".
 	// Several receivers share Data: treat it as read-only.
 	Type DataType
 	Data []byte
-	// Err is set for SignalError.
+	// Err is set for "error".
 	Err error
-	// Property is set for SignalNotify: one of the Property constants.
+	// Property is set for "notify": the name of the property, as
+	// OnNotify gets it.
 	Property string
-	// State is set for SignalNotify of PropertyState: the state the
+	// State is set for "notify" of "state": the state the
 	// connection entered. (State() may already be newer.)
 	State State
 }
@@ -78,11 +70,6 @@ const (
 	sigPing
 	sigFragment // one frame of a message, for fragment handlers and Receive
 )
-
-var signalOf = [...]Signal{
-	sigMessage: SignalMessage, sigClosing: SignalClosing, sigClosed: SignalClosed,
-	sigError: SignalError, sigPong: SignalPong, sigNotify: SignalNotify, sigPing: SignalPing,
-}
 
 type event struct {
 	kind signalKind
@@ -169,7 +156,7 @@ type signals struct {
 	// exists only while a subscription does.
 	psMu    sync.Mutex
 	ps      atomic.Pointer[pubsub.PubSub[Signal, Event]]
-	msgSubs atomic.Int32 // subscriptions that include SignalMessage
+	msgSubs atomic.Int32 // subscriptions that include "message"
 
 	deliverQueue
 
@@ -288,7 +275,7 @@ func (s *signals) publish(ev *event) {
 	s.psMu.Lock()
 	defer s.psMu.Unlock()
 	if ps := s.ps.Load(); ps != nil {
-		ps.Pub(Event{Signal: signalOf[ev.kind], Type: ev.typ, Data: ev.data, Err: ev.err, Property: ev.prop, State: ev.st}, signalOf[ev.kind])
+		ps.Pub(Event{Signal: allSignals[ev.kind], Type: ev.typ, Data: ev.data, Err: ev.err, Property: ev.prop, State: ev.st}, allSignals[ev.kind])
 		if ev.kind == sigClosed {
 			ps.Shutdown()
 			s.ps.Store(nil)
@@ -398,8 +385,10 @@ func (c *WebsocketConnection) OnFragment(fn func(typ DataType, data []byte, fin 
 	return connect(&c.sigs, "OnFragment", &c.sigs.fragment, fn, fn == nil)
 }
 
-// OnNotify connects a handler for property changes; property is one of the
-// Property constants, such as PropertyState.
+// OnNotify connects a handler for property changes. property is the
+// property's name: "state", or that of a property set by its setter,
+// "max-incoming-payload-size", "max-total-message-size",
+// "keepalive-interval" or "keepalive-pong-timeout".
 func (c *WebsocketConnection) OnNotify(fn func(property string)) HandlerID {
 	return connect(&c.sigs, "OnNotify", &c.sigs.notify, fn, fn == nil)
 }
@@ -416,12 +405,18 @@ func (c *WebsocketConnection) Disconnect(id HandlerID) {
 }
 
 // Subscribe returns a channel that receives the events of the given
-// signals (all of them if none is given), in order, after the typed
-// handlers of each event have run. The channel is closed after the closed
+// signals (all of them if none is given; see Signal for the names), in
+// order, after the typed handlers of each event have run. It panics on a
+// name that is not a signal's, as that is a programming error. The channel is closed after the closed
 // event, or by Unsubscribe. A subscription that is not read holds up every
 // handler and, through them, reading from the peer once the receive buffer
 // is full: read it until it is closed, or Unsubscribe.
 func (c *WebsocketConnection) Subscribe(signals ...Signal) <-chan Event {
+	for _, sig := range signals {
+		if !slices.Contains(allSignals, sig) {
+			panic("wsconn: Subscribe: unknown signal " + strconv.Quote(string(sig)))
+		}
+	}
 	s := &c.sigs
 	s.hmu.Lock()
 	if s.psClosed {
@@ -441,7 +436,7 @@ func (c *WebsocketConnection) Subscribe(signals ...Signal) <-chan Event {
 		signals = allSignals
 	}
 	ch := ps.Sub(signals...)
-	sub := subscription{ch: ch, messages: slices.Contains(signals, SignalMessage)}
+	sub := subscription{ch: ch, messages: slices.Contains(signals, "message")}
 	s.subs[ch] = sub
 	if sub.messages {
 		s.msgSubs.Add(1)

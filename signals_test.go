@@ -17,7 +17,7 @@ import (
 )
 
 func TestDisconnect(t *testing.T) {
-	client, server, _, sr := pair(t)
+	client, server, _, sr := pair(t, nil)
 	var calls atomic.Int32
 	id := server.OnMessage(func(DataType, []byte) { calls.Add(1) })
 	require.NoError(t, client.SendText("one"))
@@ -30,21 +30,21 @@ func TestDisconnect(t *testing.T) {
 }
 
 func TestSubscribe(t *testing.T) {
-	client, server, _, _ := pair(t)
+	client, server, _, _ := pair(t, nil)
 	all := server.Subscribe()
-	msgs := server.Subscribe(SignalMessage)
+	msgs := server.Subscribe("message")
 	require.NoError(t, client.SendText("hello"))
 	require.NoError(t, client.Close(CloseNormal, "bye"))
 
 	ev := <-msgs
-	assert.Equal(t, Event{Signal: SignalMessage, Type: DataText, Data: []byte("hello")}, ev)
+	assert.Equal(t, Event{Signal: "message", Type: DataText, Data: []byte("hello")}, ev)
 	_, open := <-msgs
 	assert.False(t, open, "closed after the closed event")
 
 	var got []string
 	for ev := range all {
 		s := string(ev.Signal)
-		if ev.Signal == SignalNotify {
+		if ev.Signal == "notify" {
 			s += ":" + ev.Property + ":" + ev.State.String()
 		}
 		got = append(got, s)
@@ -57,8 +57,8 @@ func TestSubscribe(t *testing.T) {
 }
 
 func TestUnsubscribeWhileFull(t *testing.T) {
-	client, server, _, sr := pair(t)
-	ch := server.Subscribe(SignalMessage)
+	client, server, _, sr := pair(t, nil)
+	ch := server.Subscribe("message")
 	// Fill the subscription and more: its reader is gone.
 	for i := 0; i < subscriptionBuffer+10; i++ {
 		require.NoError(t, client.SendText("x"))
@@ -74,7 +74,7 @@ func TestUnsubscribeWhileFull(t *testing.T) {
 }
 
 func TestHandlersNeverRunConcurrentlyAndKeepOrder(t *testing.T) {
-	client, server, _, _ := pair(t)
+	client, server, _, _ := pair(t, nil)
 	var running atomic.Int32
 	var mu sync.Mutex
 	var order []string
@@ -122,8 +122,8 @@ func TestMainContextRunsEveryHandlerOnTheLoop(t *testing.T) {
 	loop := mainloop.New()
 	a, b := pipePair()
 	var onLoop atomic.Bool
-	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
-	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, WithMainContext(loop))
+	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, nil)
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, &Options{MainContext: loop})
 	check := func() {
 		if !onLoop.Load() {
 			t.Error("handler ran outside the loop")
@@ -163,7 +163,7 @@ func TestSlowConsumerPausesReading(t *testing.T) {
 	const pipeBuf = 16 << 10
 	const bound = 32 << 10
 	a, b := pipeSized(pipeBuf)
-	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, WithReceiveBufferSize(bound))
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, &Options{ReceiveBufferSize: bound})
 	release := make(chan struct{})
 	var handled atomic.Int32
 	server.OnMessage(func(DataType, []byte) {
@@ -211,7 +211,7 @@ func TestSlowConsumerPausesReading(t *testing.T) {
 func TestIdleConnectionHasOneGoroutine(t *testing.T) {
 	const n = 20
 	for i := 0; i < n; i++ {
-		client, server, cr, sr := tcpPair(t)
+		client, server, cr, sr := tcpPair(t, nil)
 		require.NoError(t, client.SendText("wake up"))
 		require.NoError(t, server.SendText("wake up"))
 		sr.message(t)
@@ -252,8 +252,8 @@ func connectionGoroutines() []string {
 // speaks, and even closes, before the handlers are connected.
 func TestEventsWaitForHandlers(t *testing.T) {
 	a, b := pipePair()
-	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
-	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil)
+	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, nil)
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, nil)
 	cr := record(client)
 	require.NoError(t, client.SendText("early"))
 	require.NoError(t, client.Close(CloseNormal, "early close"))
@@ -273,16 +273,16 @@ func TestEventsWaitForHandlers(t *testing.T) {
 // receiver even when other handlers are connected.
 func TestOtherHandlersDoNotReleaseMessages(t *testing.T) {
 	a, b := pipePair()
-	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil)
-	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil)
+	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, nil)
+	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, nil)
 	cr := record(client)
 	notified := make(chan string, 10)
 	server.OnNotify(func(p string) { notified <- p })
 	require.NoError(t, client.SendText("held"))
 	server.SetMaxTotalMessageSize(1 << 20) // a notify comes through at once
-	assert.Equal(t, PropertyMaxTotalMessageSize, <-notified)
+	assert.Equal(t, "max-total-message-size", <-notified)
 	got := make(chan string, 1)
-	ch := server.Subscribe(SignalMessage)
+	ch := server.Subscribe("message")
 	go func() {
 		ev := <-ch
 		got <- string(ev.Data)
@@ -299,7 +299,7 @@ func TestOtherHandlersDoNotReleaseMessages(t *testing.T) {
 }
 
 func TestClosedHandlerConnectedAfterClose(t *testing.T) {
-	client, server, _, sr := pair(t)
+	client, server, _, sr := pair(t, nil)
 	require.NoError(t, client.Close(CloseNormal, ""))
 	sr.waitClosed(t)
 	late := make(chan struct{}, 2)
@@ -318,7 +318,7 @@ func TestClosedHandlerConnectedAfterClose(t *testing.T) {
 }
 
 func TestHoldPausesDelivery(t *testing.T) {
-	client, server := bare(t)
+	client, server := bare(t, nil)
 	got := make(chan string, 10)
 	server.Hold(func() {
 		server.OnMessage(func(_ DataType, d []byte) { got <- "message " + string(d) })

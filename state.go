@@ -12,15 +12,13 @@ import (
 type ConnectionType int
 
 const (
-	// ConnectionUnknown is the zero value; NewWebsocketConnection refuses it.
-	ConnectionUnknown ConnectionType = iota
 	// ConnectionClient is the end that sent the opening handshake.
-	ConnectionClient
+	ConnectionClient ConnectionType = iota + 1
 	// ConnectionServer is the end that answered it.
 	ConnectionServer
 )
 
-// String returns "client", "server" or "unknown".
+// String returns "client" or "server".
 func (t ConnectionType) String() string {
 	switch t {
 	case ConnectionClient:
@@ -87,41 +85,39 @@ type CloseCode uint16
 // The codes of the IANA registry. Codes 3000-3999 are registered by
 // libraries and frameworks, 4000-4999 are for private use by applications.
 const (
-	CloseNormal              CloseCode = 1000
-	CloseGoingAway           CloseCode = 1001
-	CloseProtocolError       CloseCode = 1002
-	CloseUnsupportedData     CloseCode = 1003
-	CloseReserved            CloseCode = 1004 // reserved; never sent
-	CloseNoStatus            CloseCode = 1005 // no code in the close frame; never sent
-	CloseAbnormal            CloseCode = 1006 // no close frame at all; never sent
-	CloseInvalidPayload      CloseCode = 1007 // e.g. invalid UTF-8 in a text message
-	ClosePolicyViolation     CloseCode = 1008
-	CloseMessageTooBig       CloseCode = 1009
-	CloseMandatoryExtension  CloseCode = 1010 // client: a required extension was not negotiated
-	CloseInternalError       CloseCode = 1011
-	CloseServiceRestart      CloseCode = 1012
-	CloseTryAgainLater       CloseCode = 1013
-	CloseBadGateway          CloseCode = 1014
-	CloseTLSHandshakeFailure CloseCode = 1015 // never sent
+	CloseNormal             CloseCode = 1000
+	CloseGoingAway          CloseCode = 1001
+	CloseProtocolError      CloseCode = 1002
+	CloseUnsupportedData    CloseCode = 1003
+	CloseNoStatus           CloseCode = 1005 // no code in the close frame; never sent
+	CloseAbnormal           CloseCode = 1006 // no close frame at all; never sent
+	CloseInvalidPayload     CloseCode = 1007 // e.g. invalid UTF-8 in a text message
+	ClosePolicyViolation    CloseCode = 1008
+	CloseMessageTooBig      CloseCode = 1009
+	CloseMandatoryExtension CloseCode = 1010 // client: a required extension was not negotiated
+	CloseInternalError      CloseCode = 1011
+	CloseServiceRestart     CloseCode = 1012
+	CloseTryAgainLater      CloseCode = 1013
+	CloseBadGateway         CloseCode = 1014
 )
 
 var closeCodeNames = map[CloseCode]string{
-	CloseNormal:              "normal closure",
-	CloseGoingAway:           "going away",
-	CloseProtocolError:       "protocol error",
-	CloseUnsupportedData:     "unsupported data",
-	CloseReserved:            "reserved",
-	CloseNoStatus:            "no status received",
-	CloseAbnormal:            "abnormal closure",
-	CloseInvalidPayload:      "invalid payload data",
-	ClosePolicyViolation:     "policy violation",
-	CloseMessageTooBig:       "message too big",
-	CloseMandatoryExtension:  "mandatory extension",
-	CloseInternalError:       "internal error",
-	CloseServiceRestart:      "service restart",
-	CloseTryAgainLater:       "try again later",
-	CloseBadGateway:          "bad gateway",
-	CloseTLSHandshakeFailure: "TLS handshake failure",
+	CloseNormal:             "normal closure",
+	CloseGoingAway:          "going away",
+	CloseProtocolError:      "protocol error",
+	CloseUnsupportedData:    "unsupported data",
+	1004:                    "reserved",
+	CloseNoStatus:           "no status received",
+	CloseAbnormal:           "abnormal closure",
+	CloseInvalidPayload:     "invalid payload data",
+	ClosePolicyViolation:    "policy violation",
+	CloseMessageTooBig:      "message too big",
+	CloseMandatoryExtension: "mandatory extension",
+	CloseInternalError:      "internal error",
+	CloseServiceRestart:     "service restart",
+	CloseTryAgainLater:      "try again later",
+	CloseBadGateway:         "bad gateway",
+	1015:                    "TLS handshake failure",
 }
 
 // String returns the code's number and its registry name, such as
@@ -140,9 +136,10 @@ func (c CloseCode) String() string {
 	return s
 }
 
-// Sendable reports whether c may appear in a close frame on the wire: the
-// registry's codes other than 1004, 1005, 1006 and 1015, and 3000-4999.
-func (c CloseCode) Sendable() bool {
+// sendable reports whether c may appear in a close frame on the wire: the
+// registry's codes other than 1004 (reserved), 1005, 1006 and 1015 (a TLS
+// handshake failure), and 3000-4999.
+func (c CloseCode) sendable() bool {
 	switch {
 	case c >= 1000 && c <= 1003, c >= 1007 && c <= 1014:
 		return true

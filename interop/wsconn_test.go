@@ -28,11 +28,8 @@ const maxMessage = 4 << 20
 var serverProtocols = []string{"wsconn.interop.v1", "wsconn.interop.v2"}
 
 // connOptions configure every wsconn connection of the suite.
-func connOptions() []wsconn.Option {
-	return []wsconn.Option{
-		wsconn.WithMaxIncomingPayloadSize(maxMessage),
-		wsconn.WithMaxTotalMessageSize(maxMessage),
-	}
+func connOptions() *wsconn.Options {
+	return &wsconn.Options{MaxIncomingPayloadSize: maxMessage, MaxTotalMessageSize: maxMessage}
 }
 
 // registry returns the extensions wsconn supports: permessage-deflate

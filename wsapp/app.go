@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"time"
 
@@ -243,21 +242,25 @@ func (a *App) RunForever(ctx context.Context, opts RunOptions) error {
 	if dial.HandshakeTimeout == 0 {
 		dial.HandshakeTimeout = appHandshakeTimeout
 	}
-	connOpts := slices.Clip(a.Dial.ConnectionOptions)
+	var connOpts wsconn.Options
+	if a.Dial.ConnectionOptions != nil {
+		connOpts = *a.Dial.ConnectionOptions
+	}
 	var mc wsconn.MainContext = &appQueue{}
 	if opts.MainContext != nil {
 		mc = opts.MainContext
 	}
+	connOpts.MainContext = mc
 	if opts.PingInterval > 0 {
-		connOpts = append(connOpts, wsconn.WithKeepaliveInterval(opts.PingInterval))
+		connOpts.KeepaliveInterval = opts.PingInterval
 	}
 	if opts.PingTimeout > 0 {
-		connOpts = append(connOpts, wsconn.WithKeepalivePongTimeout(opts.PingTimeout))
+		connOpts.KeepalivePongTimeout = opts.PingTimeout
 	}
 	if len(opts.PingPayload) > 0 {
-		connOpts = append(connOpts, wsconn.WithKeepalivePingPayload(opts.PingPayload))
+		connOpts.KeepalivePingPayload = opts.PingPayload
 	}
-	dial.ConnectionOptions = append(connOpts, wsconn.WithMainContext(mc))
+	dial.ConnectionOptions = &connOpts
 
 	a.mu.Lock()
 	if a.run != nil {

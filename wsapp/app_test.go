@@ -702,7 +702,7 @@ func TestAppClose(t *testing.T) {
 			reason string
 			err    error
 		}{
-			{wsconn.CloseAbnormal, "", wsconn.ErrInvalidCloseCode},
+			{wsconn.CloseAbnormal, "", nil},
 			{wsconn.CloseNoStatus, "reason without a code", nil},
 			{wsconn.CloseNormal, "\xff", wsconn.ErrInvalidUTF8},
 		} {
@@ -907,7 +907,7 @@ func TestAppStopWithStalledMainContext(t *testing.T) {
 	srv := newAppServer(t, nil, nil)
 	loop := mainloop.New() // never run while RunForever runs
 	var opened atomic.Bool
-	a := &App{URL: srv.url, Dial: wsconn.DialOptions{ConnectionOptions: []wsconn.Option{wsconn.WithCloseTimeout(50 * time.Millisecond)}}}
+	a := &App{URL: srv.url, Dial: wsconn.DialOptions{ConnectionOptions: &wsconn.Options{CloseTimeout: 50 * time.Millisecond}}}
 	a.OnOpen = func(*wsconn.WebsocketConnection) { opened.Store(true) }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

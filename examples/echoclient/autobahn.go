@@ -38,12 +38,8 @@ func runAutobahn(base, agent string, exts *extensions.Registry, timeout time.Dur
 	// Conformance cases send messages of up to 16 MiB, and faster than
 	// they read the echoes.
 	opts := wsconn.DialOptions{
-		Extensions: exts,
-		ConnectionOptions: []wsconn.Option{
-			wsconn.WithMaxIncomingPayloadSize(64 << 20),
-			wsconn.WithMaxTotalMessageSize(64 << 20),
-			wsconn.WithMaxQueuedBytes(0),
-		},
+		Extensions:        exts,
+		ConnectionOptions: &wsconn.Options{MaxIncomingPayloadSize: 64 << 20, MaxTotalMessageSize: 64 << 20, MaxQueuedBytes: -1},
 	}
 	agentQuery := "agent=" + url.QueryEscape(agent)
 

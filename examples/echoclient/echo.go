@@ -34,11 +34,8 @@ const (
 func runEcho(cfg echoConfig) error {
 	limit := max(int64(cfg.size), 64<<20)
 	opts := wsconn.DialOptions{
-		Extensions: cfg.exts,
-		ConnectionOptions: []wsconn.Option{
-			wsconn.WithMaxIncomingPayloadSize(limit),
-			wsconn.WithMaxTotalMessageSize(limit),
-		},
+		Extensions:        cfg.exts,
+		ConnectionOptions: &wsconn.Options{MaxIncomingPayloadSize: limit, MaxTotalMessageSize: limit},
 	}
 	r := &echoRun{
 		cfg:    cfg,

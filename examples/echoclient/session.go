@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/wsconn/wsconn"
@@ -21,7 +20,12 @@ const handshakeTimeout = 10 * time.Second
 func session(url string, opts wsconn.DialOptions, timeout time.Duration,
 	setup func(c *wsconn.WebsocketConnection, loop *mainloop.Loop)) (*wsconn.WebsocketConnection, error) {
 	loop := mainloop.New()
-	opts.ConnectionOptions = append(slices.Clip(opts.ConnectionOptions), wsconn.WithMainContext(loop))
+	copts := wsconn.Options{}
+	if opts.ConnectionOptions != nil {
+		copts = *opts.ConnectionOptions
+	}
+	copts.MainContext = loop
+	opts.ConnectionOptions = &copts
 	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
 	c, _, err := wsconn.Dial(ctx, url, &opts)
 	cancel()

@@ -102,20 +102,16 @@ type echoServer struct {
 }
 
 func newEchoServer(deflate bool, maxMessage int64) *echoServer {
-	queue := int64(0) // no bound when messages have none
+	limit, queue := int64(-1), int64(-1) // no bound when messages have none
 	if maxMessage > 0 {
 		// Room for a whole echo of the largest message and more.
-		queue = max(2*maxMessage, 16<<20) // the connection's default
+		limit, queue = maxMessage, max(2*maxMessage, 16<<20) // the connection's default
 	}
 	return &echoServer{
 		opts: wsconn.AcceptOptions{
 			InsecureSkipOriginCheck: true,
 			Extensions:              supportedExtensions(deflate),
-			ConnectionOptions: []wsconn.Option{
-				wsconn.WithMaxIncomingPayloadSize(maxMessage),
-				wsconn.WithMaxTotalMessageSize(maxMessage),
-				wsconn.WithMaxQueuedBytes(queue),
-			},
+			ConnectionOptions:       &wsconn.Options{MaxIncomingPayloadSize: limit, MaxTotalMessageSize: limit, MaxQueuedBytes: queue},
 		},
 		conns: make(map[*wsconn.WebsocketConnection]struct{}),
 		idle:  make(chan struct{}),

@@ -16,8 +16,8 @@ import (
 
 func main() {
 	a, b := iostream.Pipe()
-	client := wsconn.NewWebsocketConnection(a, nil, wsconn.ConnectionClient, "", "", nil)
-	server := wsconn.NewWebsocketConnection(b, nil, wsconn.ConnectionServer, "", "", nil)
+	client := wsconn.NewWebsocketConnection(a, nil, wsconn.ConnectionClient, "", "", nil, nil)
+	server := wsconn.NewWebsocketConnection(b, nil, wsconn.ConnectionServer, "", "", nil, nil)
 
 	// The server echoes every message in upper case.
 	server.OnMessage(func(typ wsconn.DataType, data []byte) {
@@ -36,7 +36,7 @@ func main() {
 		}
 	})
 	client.OnNotify(func(property string) {
-		if property == wsconn.PropertyState {
+		if property == "state" {
 			fmt.Println("client state:", client.State())
 		}
 	})

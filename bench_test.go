@@ -149,9 +149,9 @@ func BenchmarkSendReceiveDeflate(b *testing.B) {
 	}
 }
 
-// BenchmarkIdleConnection reports the heap that an idle connection holds
-// (both ends of TCP connections on 127.0.0.1, after one message each way),
-// and its goroutines. Run it with -benchtime 1x: in later iterations the
+// BenchmarkIdleConnection reports the heap and the goroutine stacks that an
+// idle connection holds (both ends of TCP connections on 127.0.0.1, after
+// one message each way), and its goroutines. Run it with -benchtime 1x: in later iterations the
 // connections of the earlier ones are still being freed, which skews the
 // heap figure.
 func BenchmarkIdleConnection(b *testing.B) {
@@ -198,6 +198,7 @@ func BenchmarkIdleConnection(b *testing.B) {
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(2*pairs), "B/conn")
+		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/float64(2*pairs), "stackB/conn")
 		b.ReportMetric(float64(runtime.NumGoroutine()-goroutines)/float64(2*pairs), "goroutines/conn")
 		for _, c := range conns {
 			c.Abort()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wsconn/wsconn/extensions"
 	"github.com/wsconn/wsconn/internal/frame"
+	"github.com/wsconn/wsconn/iostream"
 )
 
 // WebsocketConnection is one WebSocket connection, client or server, over a
@@ -88,8 +89,9 @@ func NewWebsocketConnection(stream io.ReadWriteCloser, uri *url.URL, connType Co
 	c.maxIncoming.Store(c.opts.maxIncomingPayload)
 	c.maxMessage.Store(c.opts.maxTotalMessage)
 	c.sigs.init(c)
-	c.wr.init(c)
-	c.rd.init(c)
+	caps := streamCaps(stream)
+	c.wr.init(c, caps)
+	c.rd.init(c, caps)
 	c.ka.interval = c.opts.keepaliveInterval
 	c.ka.pongTimeout = c.opts.pongTimeout
 	c.ka.payload = c.opts.pingPayload
@@ -98,6 +100,20 @@ func NewWebsocketConnection(stream io.ReadWriteCloser, uri *url.URL, connType Co
 	c.mu.Unlock()
 	go c.rd.run()
 	return c
+}
+
+// streamCaps returns the stream with the optional capabilities of the
+// iostream package that the reader and writer use when it has them
+// (ReadWaiter, TryWriter): a net.Conn that lacks them gets them from
+// iostream.NewConn where its type allows.
+func streamCaps(stream io.ReadWriteCloser) io.ReadWriteCloser {
+	if _, ok := stream.(iostream.ReadWaiter); ok {
+		return stream
+	}
+	if nc, ok := stream.(net.Conn); ok {
+		return iostream.NewConn(nc)
+	}
+	return stream
 }
 
 // URI returns the URI of the handshake request.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"unicode/utf8"
 
 	"github.com/wsconn/wsconn/extensions"
@@ -44,14 +43,12 @@ type reader struct {
 	extMessage extensions.Message
 }
 
-func (r *reader) init(c *WebsocketConnection) {
+// init sets the reader up; caps is the stream with its optional
+// capabilities (see streamCaps).
+func (r *reader) init(c *WebsocketConnection, caps io.ReadWriteCloser) {
 	r.c = c
-	switch s := c.stream.(type) {
-	case iostream.ReadWaiter:
-		r.waiter = s
-	case net.Conn:
-		// A plain net.Conn of the net package can wait too.
-		if w := iostream.NewConn(s); w.CanWaitRead() {
+	if w, ok := caps.(iostream.ReadWaiter); ok {
+		if cw, ok := caps.(interface{ CanWaitRead() bool }); !ok || cw.CanWaitRead() {
 			r.waiter = w
 		}
 	}

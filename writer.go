@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 
@@ -57,7 +59,8 @@ type controlFrame struct {
 // and a goroutine that exists only while the queue is not empty.
 type writer struct {
 	c     *WebsocketConnection
-	runFn func() // c.wr.run, made once so that starting it allocates nothing
+	runFn func()             // c.wr.run, made once so that starting it allocates nothing
+	now   iostream.TryWriter // the stream, if senders may try to write it themselves
 
 	// Guarded by c.mu.
 	ctrl         []controlFrame // pings and pongs, at most maxPendingPongs pongs
@@ -89,15 +92,19 @@ type writer struct {
 type writeScratch struct {
 	hdr  [maxRoundFrames * frame.MaxHeaderSize]byte
 	iov  [2 * maxRoundFrames][]byte
+	used int // entries of iov that the round uses
 	bufs net.Buffers
 	keys maskKeys
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(writeScratch) }}
 
-func (w *writer) init(c *WebsocketConnection) {
+// init sets the writer up; caps is the stream with its optional
+// capabilities (see streamCaps).
+func (w *writer) init(c *WebsocketConnection, caps io.ReadWriteCloser) {
 	w.c = c
 	w.runFn = w.run
+	w.now, _ = caps.(iostream.TryWriter)
 }
 
 // enqueue queues a data message, copying its payload from data or text.
@@ -131,6 +138,9 @@ func (w *writer) enqueue(op frame.Opcode, data []byte, text string, noCompress b
 		w.data = append(w.data, m)
 	}
 	w.queued += int64(size)
+	if w.writeNowLocked() {
+		return nil
+	}
 	w.startLocked()
 	c.mu.Unlock()
 	return nil
@@ -346,80 +356,157 @@ func (w *writer) wakeLocked() {
 	w.waiters = kept
 }
 
-// run writes rounds of frames until the queue is empty.
+// run is the writer goroutine: it writes rounds of frames until the queue
+// is empty.
 func (w *writer) run() {
-	c := w.c
 	for {
-		c.mu.Lock()
-		if w.dropCur || c.state == StateClosed {
-			w.releaseCur()
-			w.dropCur = false
-		}
-		if c.state == StateClosed {
-			// Nothing more goes to a closed stream, not even a close
-			// frame that was still due.
-			w.wctrl = w.wctrl[:0]
-		}
-		sendClose := c.state != StateClosed && w.takeRoundLocked()
-		if len(w.wctrl) == 0 && len(w.cur) == 0 {
-			if w.s != nil {
-				scratchPool.Put(w.s)
-				w.s = nil
-			}
-			w.active = false
-			c.mu.Unlock()
+		w.c.mu.Lock()
+		if !w.round(false) {
 			return
-		}
-		keepalive := false
-		for i := range w.wctrl {
-			keepalive = keepalive || w.wctrl[i].ping
-		}
-		if keepalive {
-			c.ka.pingSendingLocked()
-		}
-		c.mu.Unlock()
-
-		if w.s == nil {
-			w.s = scratchPool.Get().(*writeScratch)
-		}
-		if i, err := w.encodeMessages(); err != nil {
-			// This side's extension failed: the message is dropped
-			// and the connection fails with 1011 after what was
-			// queued before it.
-			c.mu.Lock()
-			m := w.cur[i]
-			w.cur = append(w.cur[:i], w.cur[i+1:]...)
-			w.queued -= m.size
-			w.inFlight--
-			w.lostLocked(m.seq)
-			bufpool.Put(m.buf)
-			c.failLocked(CloseInternalError, "extension failed", err, false)
-			c.mu.Unlock()
-			continue
-		}
-		err := w.writeRound()
-
-		c.mu.Lock()
-		if err != nil {
-			w.releaseCur()
-			w.wctrl = w.wctrl[:0]
-			scratchPool.Put(w.s)
-			w.s = nil
-			w.active = false
-			c.mu.Unlock()
-			c.terminate(abnormal(err))
-			return
-		}
-		if keepalive {
-			c.ka.pingWrittenLocked(c)
-		}
-		w.retireLocked()
-		w.wctrl = w.wctrl[:0]
-		c.mu.Unlock()
-		if sendClose {
-			c.closeFrameWritten()
 		}
 	}
+}
+
+// maxNowRounds bounds the rounds that a sender writes itself (see
+// writeNowLocked) before it hands the queue to the writer goroutine.
+const maxNowRounds = 4
+
+// writeNowLocked writes the queue from the sending goroutine, without
+// waiting: when the stream is a TryWriter and the writer goroutine is not
+// running, a round that the stream takes at once costs no goroutine and no
+// wake-up. What the stream does not take, and what other senders queue
+// meanwhile past a few rounds, goes to the writer goroutine. It reports
+// false, doing nothing, when it cannot write now. c.mu is held on entry and
+// released on return when it reports true.
+func (w *writer) writeNowLocked() bool {
+	if w.now == nil || w.active || w.c.state != StateOpen {
+		return false
+	}
+	w.active = true
+	for i := 0; w.round(true); i++ {
+		w.c.mu.Lock()
+		if i+1 == maxNowRounds {
+			go w.runFn()
+			w.c.mu.Unlock()
+			return true
+		}
+	}
+	return true
+}
+
+// round writes one round of frames. It takes them from the queue with c.mu
+// held, as on entry, and releases it while it encodes and writes them. It
+// returns with c.mu released, reporting whether the writer goes on: false
+// when the queue was empty or the stream failed, or, for a round written
+// now (see writeNowLocked), when the stream did not take it all and a
+// writer goroutine finishes it.
+func (w *writer) round(now bool) bool {
+	c := w.c
+	if w.dropCur || c.state == StateClosed {
+		w.releaseCur()
+		w.dropCur = false
+	}
+	if c.state == StateClosed {
+		// Nothing more goes to a closed stream, not even a close frame
+		// that was still due.
+		w.wctrl = w.wctrl[:0]
+	}
+	sendClose := c.state != StateClosed && w.takeRoundLocked()
+	if len(w.wctrl) == 0 && len(w.cur) == 0 {
+		w.stopLocked()
+		c.mu.Unlock()
+		return false
+	}
+	keepalive := false
+	for i := range w.wctrl {
+		keepalive = keepalive || w.wctrl[i].ping
+	}
+	if keepalive {
+		c.ka.pingSendingLocked()
+	}
+	c.mu.Unlock()
+
+	if w.s == nil {
+		w.s = scratchPool.Get().(*writeScratch)
+	}
+	if i, err := w.encodeMessages(); err != nil {
+		// This side's extension failed: the message is dropped and the
+		// connection fails with 1011 after what was queued before it.
+		c.mu.Lock()
+		m := w.cur[i]
+		w.cur = append(w.cur[:i], w.cur[i+1:]...)
+		w.queued -= m.size
+		w.inFlight--
+		w.lostLocked(m.seq)
+		bufpool.Put(m.buf)
+		c.failLocked(CloseInternalError, "extension failed", err, false)
+		c.mu.Unlock()
+		return true
+	}
+	w.buildRound()
+	if now {
+		_, err := w.now.TryWriteBuffers(&w.s.bufs)
+		if errors.Is(err, errors.ErrUnsupported) {
+			// Detected once: from now on the goroutine writes.
+			c.mu.Lock()
+			w.now = nil
+			c.mu.Unlock()
+			err = nil
+		}
+		if err == nil && len(w.s.bufs) > 0 {
+			go w.finishRound(keepalive, sendClose)
+			return false
+		}
+		return w.roundWritten(err, keepalive, sendClose)
+	}
+	_, err := iostream.WriteBuffers(c.stream, &w.s.bufs)
+	return w.roundWritten(err, keepalive, sendClose)
+}
+
+// finishRound is the writer goroutine started when the stream did not take
+// a round written now: it writes the rest, then goes on as run.
+func (w *writer) finishRound(keepalive, sendClose bool) {
+	_, err := iostream.WriteBuffers(w.c.stream, &w.s.bufs)
+	if w.roundWritten(err, keepalive, sendClose) {
+		w.run()
+	}
+}
+
+// roundWritten accounts for a round written, or ends the connection when
+// err tells that the stream failed. c.mu is not held. It reports whether
+// the writer goes on.
+func (w *writer) roundWritten(err error, keepalive, sendClose bool) bool {
+	c := w.c
+	clear(w.s.iov[:w.s.used])
+	c.mu.Lock()
+	if err != nil {
+		w.releaseCur()
+		w.wctrl = w.wctrl[:0]
+		w.stopLocked()
+		c.mu.Unlock()
+		c.terminate(abnormal(err))
+		return false
+	}
+	if keepalive {
+		c.ka.pingWrittenLocked(c)
+	}
+	w.retireLocked()
+	w.wctrl = w.wctrl[:0]
+	c.mu.Unlock()
+	if sendClose {
+		c.closeFrameWritten()
+	}
+	return true
+}
+
+// stopLocked ends the writer's turn: its scratch space goes back to the
+// pool and the next send starts it again. c.mu is held.
+func (w *writer) stopLocked() {
+	if w.s != nil {
+		scratchPool.Put(w.s)
+		w.s = nil
+	}
+	w.active = false
 }
 
 // takeRoundLocked moves the pending control frames and the data messages
@@ -458,9 +545,9 @@ func (w *writer) takeRoundLocked() (sendClose bool) {
 	return false
 }
 
-// writeRound encodes the writer's control frames and as many data frames as
-// fit one round, and writes them with one vectored write.
-func (w *writer) writeRound() error {
+// buildRound encodes the writer's control frames and as many data frames as
+// fit one round into s.bufs, for one vectored write.
+func (w *writer) buildRound() {
 	c, s := w.c, w.s
 	mask := c.connType == ConnectionClient
 	n, hp := 0, 0
@@ -517,10 +604,7 @@ func (w *writer) writeRound() error {
 			break
 		}
 	}
-	s.bufs = s.iov[:n]
-	_, err := iostream.WriteBuffers(c.stream, &s.bufs)
-	clear(s.iov[:n])
-	return err
+	s.bufs, s.used = s.iov[:n], n
 }
 
 // encodeMessages runs the messages of the round that have not been through

@@ -19,6 +19,9 @@ type Conn struct {
 	peeker *peeker
 	// waiter is the wrapped connection's own WaitRead, if it has one.
 	waiter ReadWaiter
+	// tw writes to the wrapped socket without waiting, or is nil when
+	// TryWriteBuffers is not supported.
+	tw *tryWriter
 }
 
 // NewConn wraps c to add WaitRead, CloseWrite and WriteBuffers.
@@ -41,7 +44,8 @@ func NewConn(c net.Conn) *Conn {
 	if w, ok := c.(ReadWaiter); ok {
 		return &Conn{Conn: c, waiter: w}
 	}
-	return &Conn{Conn: c, peeker: newPeeker(c)}
+	p := newPeeker(c)
+	return &Conn{Conn: c, peeker: p, tw: newTryWriter(p)}
 }
 
 // CanWaitRead reports whether WaitRead blocks until data is readable. When it
@@ -80,6 +84,25 @@ func (c *Conn) CloseWrite() error {
 // net.Buffers.WriteTo does. See the WriteBuffers function.
 func (c *Conn) WriteBuffers(bufs *net.Buffers) (int64, error) {
 	return WriteBuffers(c.Conn, bufs)
+}
+
+// TryWriteBuffers writes what the wrapped connection takes at once of bufs,
+// without waiting for room: all of it, part of it or nothing, when the
+// socket's send buffer is full. It consumes what it wrote from bufs, as
+// WriteBuffers does, and returns its length. It is supported on Linux for
+// the sockets on which WaitRead waits (see NewConn); elsewhere it returns
+// an error that wraps errors.ErrUnsupported and writes nothing.
+//
+// It implements TryWriter.
+func (c *Conn) TryWriteBuffers(bufs *net.Buffers) (int64, error) {
+	if c.tw == nil {
+		return 0, fmt.Errorf("iostream: %T cannot write without waiting: %w", c.Conn, errors.ErrUnsupported)
+	}
+	n, err := c.tw.write(bufs)
+	if err != nil {
+		err = &net.OpError{Op: "write", Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+	}
+	return n, err
 }
 
 // Unwrap returns the wrapped connection.

@@ -74,6 +74,11 @@ func TestConnWithoutCapabilities(t *testing.T) {
 				err := c.CloseWrite()
 				assert.ErrorIs(t, err, errors.ErrUnsupported)
 			}
+			bufs := net.Buffers{[]byte("x")}
+			n, err := c.TryWriteBuffers(&bufs)
+			assert.ErrorIs(t, err, errors.ErrUnsupported)
+			assert.Zero(t, n)
+			assert.Len(t, bufs, 1, "nothing consumed")
 		})
 	}
 }
@@ -92,6 +97,8 @@ func TestConnInterfaces(t *testing.T) {
 	assert.Implements(t, (*CloseWriter)(nil), c)
 	assert.Implements(t, (*ReadWaiter)(nil), c)
 	assert.Implements(t, (*buffersWriter)(nil), c)
+	assert.Implements(t, (*TryWriter)(nil), c)
+	assert.Implements(t, (*TryWriter)(nil), NewPrefixed([]byte("x"), NewConn(nil)))
 }
 
 func TestNewConnKeepsOwnWaitRead(t *testing.T) {

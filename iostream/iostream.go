@@ -30,6 +30,17 @@ type ReadWaiter interface {
 	WaitRead() error
 }
 
+// TryWriter is implemented by streams that can write without waiting for
+// room. TryWriteBuffers writes what the stream takes at once of bufs: all
+// of it, part of it, or nothing when the stream is full; it consumes what
+// it wrote from bufs and returns its length. A stream that cannot do so
+// returns an error that wraps errors.ErrUnsupported. A connection uses it to
+// write a message from the goroutine that sends it when the stream has
+// room, instead of waking its writer goroutine.
+type TryWriter interface {
+	TryWriteBuffers(bufs *net.Buffers) (int64, error)
+}
+
 // buffersWriter is implemented by the streams of this package, which pass a
 // vectored write down to the stream they wrap.
 type buffersWriter interface {

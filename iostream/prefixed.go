@@ -2,6 +2,8 @@ package iostream
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -57,6 +59,15 @@ func (p *prefixed) Write(b []byte) (int, error) {
 
 func (p *prefixed) WriteBuffers(bufs *net.Buffers) (int64, error) {
 	return WriteBuffers(p.s, bufs)
+}
+
+// TryWriteBuffers passes the call to the wrapped stream if it is a
+// TryWriter.
+func (p *prefixed) TryWriteBuffers(bufs *net.Buffers) (int64, error) {
+	if tw, ok := p.s.(TryWriter); ok {
+		return tw.TryWriteBuffers(bufs)
+	}
+	return 0, fmt.Errorf("iostream: %T cannot write without waiting: %w", p.s, errors.ErrUnsupported)
 }
 
 func (p *prefixed) CloseWrite() error {

@@ -26,6 +26,7 @@ type reader struct {
 
 	buf  *[]byte // pooled; nil while idle
 	r, w int     // unread bytes are (*buf)[r:w]
+	more bool    // the last read filled the buffer: more is likely waiting
 
 	msgOp      frame.Opcode // opcode of the message being reassembled, 0 if none
 	msgRSV     byte
@@ -92,7 +93,7 @@ func (r *reader) release() {
 // inside a frame, io.ErrUnexpectedEOF.
 func (r *reader) fill(need int) error {
 	if r.r == r.w {
-		if r.waiter != nil {
+		if r.waiter != nil && !r.more {
 			r.release()
 			if err := r.waiter.WaitRead(); err != nil {
 				return err
@@ -110,6 +111,9 @@ func (r *reader) fill(need int) error {
 	}
 	for r.w-r.r < need {
 		n, err := r.c.stream.Read(b[r.w:])
+		// A read that filled the buffer likely left more behind: the
+		// next fill reads at once instead of waiting first.
+		r.more = n == len(b)-r.w
 		r.w += n
 		if r.w-r.r >= need {
 			return nil

@@ -15,14 +15,17 @@ const maxEINTR = 16
 // peeker waits until a socket is readable by peeking at it. The runtime
 // poller does the waiting: the peek callback takes one byte with MSG_PEEK,
 // which consumes nothing, and reports "not yet" only when the socket would
-// block.
+// block. Once the poller has woken it, the callback trusts the poller and
+// peeks no more: the Read that follows finds the data, the end of stream or
+// the error, so a wait costs one system call besides the poller's.
 type peeker struct {
 	rc syscall.RawConn
 
-	mu  sync.Mutex // serializes wait, which shares fn and err
-	fn  func(fd uintptr) bool
-	err error   // the error that fn saw
-	buf [1]byte // where peek receives, though it keeps nothing
+	mu    sync.Mutex // serializes wait, which shares fn and err
+	fn    func(fd uintptr) bool
+	err   error   // the error that fn saw
+	calls int     // calls of fn during this wait
+	buf   [1]byte // where peek receives, though it keeps nothing
 }
 
 // newPeeker returns a peeker for c, or nil if c is not a socket that
@@ -53,7 +56,7 @@ func newPeeker(c net.Conn) *peeker {
 func (p *peeker) wait(c net.Conn) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.err = nil
+	p.err, p.calls = nil, 0
 	if err := p.rc.Read(p.fn); err != nil {
 		return err // closed, or past the read deadline
 	}
@@ -69,8 +72,12 @@ func (p *peeker) wait(c net.Conn) error {
 	return nil
 }
 
-// peek reports whether a read of fd would not block.
+// peek reports whether a read of fd would not block. After the first call
+// of a wait, the poller has reported the socket readable.
 func (p *peeker) peek(fd uintptr) bool {
+	if p.calls++; p.calls > 1 {
+		return true
+	}
 	for range maxEINTR {
 		n, _, err := syscall.Recvfrom(int(fd), p.buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		switch {

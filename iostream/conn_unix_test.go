@@ -91,7 +91,12 @@ func TestConnWaitRead(t *testing.T) {
 				requireBlocked(t, done)
 				require.NoError(t, peer.(*net.TCPConn).SetLinger(0))
 				require.NoError(t, peer.Close())
+				// WaitRead returns, and the reset is reported: by
+				// WaitRead or by the Read after it, as ReadWaiter says.
 				err := waitErr(t, done)
+				if err == nil {
+					_, err = c.Read(make([]byte, 1))
+				}
 				assert.ErrorIs(t, err, syscall.ECONNRESET)
 			},
 		},

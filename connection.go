@@ -282,14 +282,16 @@ func (c *WebsocketConnection) Ping(payload []byte) error {
 		return errorf("Ping", "payload of %d bytes, at most %d", len(payload), frame.MaxControlPayload)
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.state != StateOpen {
+		c.mu.Unlock()
 		return ErrNotOpen
 	}
 	if err := c.wr.checkRoomLocked(controlCost); err != nil {
+		c.mu.Unlock()
 		return err
 	}
 	c.wr.queueControlLocked(frame.OpPing, payload, false)
+	c.wr.sendUnlock()
 	return nil
 }
 

@@ -88,16 +88,19 @@ func (k *keepalive) startPongTimerLocked(c *WebsocketConnection) {
 // one is still unanswered.
 func (c *WebsocketConnection) keepaliveTick() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	k := &c.ka
 	if c.state != StateOpen || k.interval == 0 || k.tick == nil {
+		c.mu.Unlock()
 		return
 	}
-	if !k.outstanding {
-		k.outstanding = true
-		c.wr.queueControlLocked(frame.OpPing, k.payload, true)
-	}
 	k.tick.Reset(k.interval)
+	if k.outstanding {
+		c.mu.Unlock()
+		return
+	}
+	k.outstanding = true
+	c.wr.queueControlLocked(frame.OpPing, k.payload, true)
+	c.wr.sendUnlock()
 }
 
 // pingSendingLocked notes that a keepalive ping is being written: from now

@@ -382,7 +382,7 @@ func (r *reader) control(h *frame.Header) error {
 	case frame.OpPing:
 		c.mu.Lock()
 		c.wr.queueControlLocked(frame.OpPong, p, false)
-		c.mu.Unlock()
+		c.wr.sendUnlock()
 		if c.sigs.listening(&c.sigs.ping) {
 			c.sigs.emit(event{kind: sigPing, data: append([]byte(nil), p...)})
 		}

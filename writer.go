@@ -138,11 +138,7 @@ func (w *writer) enqueue(op frame.Opcode, data []byte, text string, noCompress b
 		w.data = append(w.data, m)
 	}
 	w.queued += int64(size)
-	if w.writeNowLocked() {
-		return nil
-	}
-	w.startLocked()
-	c.mu.Unlock()
+	w.sendUnlock()
 	return nil
 }
 
@@ -202,8 +198,9 @@ func (w *writer) endStreamLocked() {
 // that floods pings and does not read cannot grow the queue.
 const maxPendingPongs = 16
 
-// queueControlLocked queues a ping or pong ahead of the data. It does
-// nothing once a close frame is queued. c.mu is held.
+// queueControlLocked queues a ping or pong ahead of the data, for
+// sendUnlock to send. It does nothing once a close frame is queued. c.mu is
+// held.
 func (w *writer) queueControlLocked(op frame.Opcode, payload []byte, keepalive bool) {
 	if w.closeQueued {
 		return
@@ -223,7 +220,6 @@ func (w *writer) queueControlLocked(op frame.Opcode, payload []byte, keepalive b
 		}
 	}
 	w.ctrl = append(w.ctrl, f)
-	w.startLocked()
 }
 
 // queueCloseLocked queues the close frame after the data already queued.
@@ -291,6 +287,16 @@ func (w *writer) dropDataLocked() (messages int, bytes int64) {
 	}
 	w.wakeLocked()
 	return messages, bytes
+}
+
+// sendUnlock makes the queued frames go out, written at once by the calling
+// goroutine when the stream takes them (see writeNowLocked), else by the
+// writer goroutine, and releases c.mu.
+func (w *writer) sendUnlock() {
+	if !w.writeNowLocked() {
+		w.startLocked()
+		w.c.mu.Unlock()
+	}
 }
 
 // startLocked starts the writer goroutine if it is not running. c.mu is

@@ -206,3 +206,49 @@ func BenchmarkIdleConnection(b *testing.B) {
 		ln.Close()
 	}
 }
+
+// BenchmarkEcho measures request/response traffic over TCP on 127.0.0.1:
+// the client sends a message, the server's handler sends it back, the
+// client receives it. An op is one round trip: two messages sent, two
+// received. Its allocations are the steady-state cost: a received message
+// is one allocation (the receiver's slice), a sent one none.
+func BenchmarkEcho(b *testing.B) {
+	json := []byte(strings.Repeat(`{"id":12345,"user":"ada","text":"hello, world","tags":["a","b"]},`, 1100))
+	for _, mode := range []string{"plain", "deflate", "deflate-no-context"} {
+		for _, size := range []int{16, 1 << 10, 64 << 10} {
+			b.Run(mode+"/"+sizeName(size), func(b *testing.B) {
+				var cexts, sexts []extensions.Extension
+				if mode != "plain" {
+					noCtx := mode == "deflate-no-context"
+					o := extensions.DeflateOptions{ClientNoContextTakeover: noCtx, ServerNoContextTakeover: noCtx}
+					cexts, sexts = negotiate(b, deflateReg(o), deflateReg(o))
+				}
+				x, y := tcpConns(b)
+				client := NewWebsocketConnection(x, testURI, ConnectionClient, "", "", cexts, nil)
+				server := NewWebsocketConnection(y, testURI, ConnectionServer, "", "", sexts, nil)
+				defer client.Abort()
+				defer server.Abort()
+				server.OnMessage(func(typ DataType, d []byte) { _ = server.SendMessage(typ, d) })
+				ctx := context.Background()
+				msg := json[:size]
+				roundTrip := func() {
+					if err := client.SendMessage(DataText, msg); err != nil {
+						b.Fatal(err)
+					}
+					if _, _, err := client.Receive(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+				for range 10 {
+					roundTrip()
+				}
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					roundTrip()
+				}
+			})
+		}
+	}
+}

@@ -118,9 +118,9 @@ func (c *WebsocketConnection) next(ctx context.Context, peek bool) (pullItem, er
 }
 
 // startPull makes the pull API a receiver, once, and takes the consumer
-// lock. Frames left of a message that NextReader did not finish are
-// skipped.
-func (c *WebsocketConnection) startPull(ctx context.Context) (release func(), err error) {
+// lock, which the caller releases when it returns nil. Frames left of a
+// message that NextReader did not finish are skipped.
+func (c *WebsocketConnection) startPull(ctx context.Context) error {
 	q := &c.sigs.pull
 	if q.active.CompareAndSwap(false, true) {
 		c.sigs.connected(true)
@@ -130,11 +130,11 @@ func (c *WebsocketConnection) startPull(ctx context.Context) (release func(), er
 		it, err := c.next(ctx, false)
 		if err != nil {
 			q.consumer.Unlock()
-			return nil, err
+			return err
 		}
 		q.inMsg = !it.fin
 	}
-	return q.consumer.Unlock, nil
+	return nil
 }
 
 // Receive waits for the next whole message and returns it with its type.
@@ -166,11 +166,10 @@ func (c *WebsocketConnection) ReceiveBinary(ctx context.Context) ([]byte, error)
 
 // receive is Receive, for messages of type want only if want is not 0.
 func (c *WebsocketConnection) receive(ctx context.Context, want DataType) (DataType, []byte, error) {
-	release, err := c.startPull(ctx)
-	if err != nil {
+	if err := c.startPull(ctx); err != nil {
 		return 0, nil, err
 	}
-	defer release()
+	defer c.sigs.pull.consumer.Unlock()
 	if want != 0 {
 		it, err := c.next(ctx, true)
 		if err != nil {
@@ -209,11 +208,10 @@ func (c *WebsocketConnection) receive(ctx context.Context, want DataType) (DataT
 // never has to fit in memory. Reads wait under ctx. A later receive skips
 // what the reader has not read. Errors are as for Receive.
 func (c *WebsocketConnection) NextReader(ctx context.Context) (DataType, io.Reader, error) {
-	release, err := c.startPull(ctx)
-	if err != nil {
+	if err := c.startPull(ctx); err != nil {
 		return 0, nil, err
 	}
-	defer release()
+	defer c.sigs.pull.consumer.Unlock()
 	q := &c.sigs.pull
 	it, err := c.next(ctx, false)
 	if err != nil {

@@ -93,11 +93,8 @@ func (r *reader) release() {
 // inside a frame, io.ErrUnexpectedEOF.
 func (r *reader) fill(need int) error {
 	if r.r == r.w {
-		if r.waiter != nil && !r.more {
-			r.release()
-			if err := r.waiter.WaitRead(); err != nil {
-				return err
-			}
+		if err := r.waitData(); err != nil {
+			return err
 		}
 		r.r, r.w = 0, 0
 	}
@@ -126,6 +123,18 @@ func (r *reader) fill(need int) error {
 		}
 	}
 	return nil
+}
+
+// waitData waits until the stream has data, without a buffer, when the
+// buffer is empty and the stream can wait. The reader waits here between
+// frames, called by loop, so that an idle connection's goroutine waits with
+// a shallow stack: the runtime can then shrink it to its minimum.
+func (r *reader) waitData() error {
+	if r.r < r.w || r.waiter == nil || r.more {
+		return nil
+	}
+	r.release()
+	return r.waiter.WaitRead()
 }
 
 // header reads the next frame header.
@@ -255,6 +264,9 @@ func protocolErr(code CloseCode, sentinel error, format string, args ...any) *Pr
 func (r *reader) loop() error {
 	c := r.c
 	for {
+		if err := r.waitData(); err != nil {
+			return err
+		}
 		h, err := r.header()
 		if err != nil {
 			if errors.Is(err, frame.ErrLengthOverflow) || errors.Is(err, frame.ErrNonMinimalLength) {

@@ -61,15 +61,21 @@ func (p *peeker) wait(c net.Conn) error {
 		return err // closed, or past the read deadline
 	}
 	if p.err != nil {
-		return &net.OpError{
-			Op:     "read",
-			Net:    c.LocalAddr().Network(),
-			Source: c.LocalAddr(),
-			Addr:   c.RemoteAddr(),
-			Err:    os.NewSyscallError("recvfrom", p.err),
-		}
+		return readError(c, p.err)
 	}
 	return nil
+}
+
+// readError returns the error of a failed peek at c. It is a function of
+// its own so that wait's frame stays small: idle connections wait in it.
+func readError(c net.Conn, err error) error {
+	return &net.OpError{
+		Op:     "read",
+		Net:    c.LocalAddr().Network(),
+		Source: c.LocalAddr(),
+		Addr:   c.RemoteAddr(),
+		Err:    os.NewSyscallError("recvfrom", err),
+	}
 }
 
 // peek reports whether a read of fd would not block. After the first call

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"unicode/utf8"
 
 	"github.com/wsconn/wsconn/extensions"
@@ -27,6 +28,7 @@ type reader struct {
 	buf  *[]byte // pooled; nil while idle
 	r, w int     // unread bytes are (*buf)[r:w]
 	more bool    // the last read filled the buffer: more is likely waiting
+	idle idleWait
 
 	msgOp      frame.Opcode // opcode of the message being reassembled, 0 if none
 	msgRSV     byte
@@ -53,6 +55,10 @@ func (r *reader) init(c *WebsocketConnection, caps io.ReadWriteCloser) {
 			r.waiter = w
 		}
 	}
+	if d, ok := caps.(readDeadliner); ok && r.waiter != nil {
+		r.idle.stream = d
+		idleSweeper.add(r)
+	}
 }
 
 // run is the reader goroutine.
@@ -60,6 +66,9 @@ func (r *reader) run() {
 	err := r.loop()
 	if err == errHandedOff {
 		return // this goroutine ran handlers; another one reads now
+	}
+	if r.idle.stream != nil {
+		idleSweeper.remove(r)
 	}
 	r.release()
 	r.msg = nil
@@ -126,15 +135,32 @@ func (r *reader) fill(need int) error {
 }
 
 // waitData waits until the stream has data, without a buffer, when the
-// buffer is empty and the stream can wait. The reader waits here between
-// frames, called by loop, so that an idle connection's goroutine waits with
-// a shallow stack: the runtime can then shrink it to its minimum.
+// buffer is empty and the stream can wait.
 func (r *reader) waitData() error {
 	if r.r < r.w || r.waiter == nil || r.more {
 		return nil
 	}
 	r.release()
 	return r.waiter.WaitRead()
+}
+
+// waitFrame waits for the next frame as waitData does. It returns
+// errHandedOff when the idle sweeper moved reading to a fresh goroutine
+// (see idle.go).
+func (r *reader) waitFrame() error {
+	if r.idle.stream == nil || r.r < r.w || r.waiter == nil || r.more {
+		return r.waitData()
+	}
+	r.idle.begin()
+	err := r.waitData()
+	if r.idle.end() {
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
+		}
+		go r.run()
+		return errHandedOff
+	}
+	return err
 }
 
 // header reads the next frame header.
@@ -264,7 +290,7 @@ func protocolErr(code CloseCode, sentinel error, format string, args ...any) *Pr
 func (r *reader) loop() error {
 	c := r.c
 	for {
-		if err := r.waitData(); err != nil {
+		if err := r.waitFrame(); err != nil {
 			return err
 		}
 		h, err := r.header()

@@ -82,9 +82,9 @@ func (s *sweeper) tick() {
 
 // Reader states for the sweeper.
 const (
-	readerBusy   uint8 = iota // handling frames, or waiting inside one
-	readerWaiting             // waiting for data between frames
-	readerMoving              // the sweeper woke it: it moves to a new goroutine
+	readerBusy    uint8 = iota // handling frames, or waiting inside one
+	readerWaiting              // waiting for data between frames
+	readerMoving               // the sweeper woke it: it moves to a new goroutine
 )
 
 // idleWait is a reader's side of the sweeping.

@@ -213,9 +213,9 @@ func BenchmarkIdleConnection(b *testing.B) {
 // received. Its allocations are the steady-state cost: a received message
 // is one allocation (the receiver's slice), a sent one none.
 func BenchmarkEcho(b *testing.B) {
-	json := []byte(strings.Repeat(`{"id":12345,"user":"ada","text":"hello, world","tags":["a","b"]},`, 1100))
+	json := []byte(strings.Repeat(`{"id":12345,"user":"ada","text":"hello, world","tags":["a","b"]},`, 17000))
 	for _, mode := range []string{"plain", "deflate", "deflate-no-context"} {
-		for _, size := range []int{16, 1 << 10, 64 << 10} {
+		for _, size := range []int{16, 1 << 10, 64 << 10, 1 << 20} {
 			b.Run(mode+"/"+sizeName(size), func(b *testing.B) {
 				var cexts, sexts []extensions.Extension
 				if mode != "plain" {
@@ -224,8 +224,9 @@ func BenchmarkEcho(b *testing.B) {
 					cexts, sexts = negotiate(b, deflateReg(o), deflateReg(o))
 				}
 				x, y := tcpConns(b)
-				client := NewWebsocketConnection(x, testURI, ConnectionClient, "", "", cexts, nil)
-				server := NewWebsocketConnection(y, testURI, ConnectionServer, "", "", sexts, nil)
+				opts := &Options{MaxIncomingPayloadSize: 2 << 20, MaxTotalMessageSize: 2 << 20}
+				client := NewWebsocketConnection(x, testURI, ConnectionClient, "", "", cexts, opts)
+				server := NewWebsocketConnection(y, testURI, ConnectionServer, "", "", sexts, opts)
 				defer client.Abort()
 				defer server.Abort()
 				server.OnMessage(func(typ DataType, d []byte) { _ = server.SendMessage(typ, d) })

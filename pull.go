@@ -13,7 +13,9 @@ import (
 // NextReader) is the blocking way to read a connection, beside the
 // signals. Every incoming message goes to every
 // receiver: each message handler and subscription, each fragment handler,
-// and the pull API once it has been used. Messages that wait for the pull
+// and the pull API once it has been used. The pull API takes each message
+// whole until NextReader is first called, and frame by frame from the next
+// message on, so that NextReader streams. Messages that wait for the pull
 // API count in the receive buffer: once it is full, reading pauses until
 // the program receives again.
 
@@ -35,6 +37,7 @@ type pullItem struct {
 type pullQueue struct {
 	mu     sync.Mutex
 	active atomic.Bool // the pull API has been used
+	frames atomic.Bool // NextReader has been used: messages come frame by frame
 	items  []pullItem
 	head   int
 	closed bool          // the closed event was delivered: nothing more comes
@@ -54,6 +57,12 @@ func (q *pullQueue) signal() {
 	case q.ready <- struct{}{}:
 	default:
 	}
+}
+
+// wants reports whether the pull API receives messages now, frame by frame
+// if frames is set (once NextReader has been used), else whole.
+func (q *pullQueue) wants(frames bool) bool {
+	return q.active.Load() && q.frames.Load() == frames
 }
 
 // push hands an item to the pull API and reports whether it took it: not
@@ -205,9 +214,11 @@ func (c *WebsocketConnection) receive(ctx context.Context, want DataType) (DataT
 
 // NextReader waits for the next message and returns its type and a reader
 // of its payload, which yields the frames as they arrive: a large message
-// never has to fit in memory. Reads wait under ctx. A later receive skips
+// never has to fit in memory. (A message that began before the first call
+// of NextReader arrives whole.) Reads wait under ctx. A later receive skips
 // what the reader has not read. Errors are as for Receive.
 func (c *WebsocketConnection) NextReader(ctx context.Context) (DataType, io.Reader, error) {
+	c.sigs.pull.frames.Store(true) // from the next message on
 	if err := c.startPull(ctx); err != nil {
 		return 0, nil, err
 	}

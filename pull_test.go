@@ -171,6 +171,52 @@ func TestNextReaderStreamsALargeMessage(t *testing.T) {
 	assert.Equal(t, "next", s)
 }
 
+// TestNextReaderYieldsFramesAsTheyArrive: Receive takes whole messages,
+// and once NextReader is used, the pull API takes the following messages
+// frame by frame, so the reader yields a frame before the message's last
+// one was even sent.
+func TestNextReaderYieldsFramesAsTheyArrive(t *testing.T) {
+	client, server := bare(t, nil)
+	ctx := testCtx(t)
+	w, err := client.NextWriter(ctx, DataBinary)
+	require.NoError(t, err)
+	_, err = w.Write([]byte("whole"))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	_, got, err := server.Receive(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "whole", string(got))
+
+	read := make(chan []byte, 1)
+	go func() {
+		_, r, err := server.NextReader(ctx)
+		if err != nil {
+			read <- nil
+			return
+		}
+		buf := make([]byte, 5)
+		_, err = io.ReadFull(r, buf)
+		if err != nil {
+			buf = nil
+		}
+		read <- buf
+	}()
+	// The message starts only once NextReader is used: it comes frame
+	// by frame.
+	require.Eventually(t, func() bool { return server.sigs.pull.frames.Load() }, waitTimeout, time.Millisecond)
+	w, err = client.NextWriter(ctx, DataBinary)
+	require.NoError(t, err)
+	_, err = w.Write([]byte("first"))
+	require.NoError(t, err)
+	select {
+	case b := <-read:
+		assert.Equal(t, "first", string(b))
+	case <-time.After(waitTimeout):
+		t.Fatal("the first frame was not readable before the message ended")
+	}
+	require.NoError(t, w.Close())
+}
+
 func TestNextReaderUnreadRestIsSkipped(t *testing.T) {
 	client, server := bare(t, &Options{FragmentSize: 100})
 	require.NoError(t, client.SendText(strings.Repeat("x", 1000)))

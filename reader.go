@@ -25,10 +25,11 @@ type reader struct {
 	c      *WebsocketConnection
 	waiter iostream.ReadWaiter // nil if the stream cannot wait without a buffer
 
-	buf  *[]byte // pooled; nil while idle
-	r, w int     // unread bytes are (*buf)[r:w]
-	more bool    // the last read filled the buffer: more is likely waiting
-	idle idleWait
+	buf     *[]byte // pooled; nil while idle
+	r, w    int     // unread bytes are (*buf)[r:w]
+	more    bool    // the last read filled the buffer: more is likely waiting
+	trusted int64   // the largest data frame payload received whole
+	idle    idleWait
 
 	msgOp      frame.Opcode // opcode of the message being reassembled, 0 if none
 	msgRSV     byte
@@ -41,6 +42,7 @@ type reader struct {
 	scratch    *[]byte // pooled space of a fragmented message, nil if none
 	total      int64   // payload bytes of the current message so far
 	parts      bool    // the message goes to fragment receivers frame by frame
+	pullFrames bool    // the pull API takes the message frame by frame
 	whole      bool    // the message is reassembled for message receivers
 	ctrl       [frame.MaxControlPayload]byte
 	extMessage extensions.Message
@@ -226,10 +228,18 @@ func (r *reader) payload(dst []byte, h *frame.Header, text bool) error {
 }
 
 // firstStep is how much space a data frame's payload gets before any of
-// it has arrived. Past it, the space grows with what arrives, at most
-// doubling, so that a header announcing a large frame costs nothing until
-// the peer actually sends the bytes.
+// it has arrived, until the peer has sent a larger frame. Past it, the
+// space grows with what arrives, at most doubling, so that a header
+// announcing a large frame costs nothing until the peer actually sends the
+// bytes. A peer that has sent a frame of n bytes is trusted with n bytes
+// at once: it has shown it sends what it announces, and the space it could
+// make this side hold is no more than it already held.
 const firstStep = 256 << 10
+
+// step returns the space a frame's payload gets before more of it arrives.
+func (r *reader) step() int64 {
+	return max(firstStep, r.trusted)
+}
 
 // appendPayload reads the rest of the current frame's payload (r.left
 // bytes) and appends it to buf. When buf is full, grow returns a larger
@@ -238,7 +248,7 @@ const firstStep = 256 << 10
 func (r *reader) appendPayload(buf []byte, h *frame.Header, text bool, grow func(buf []byte, need, total int) []byte) ([]byte, error) {
 	for r.left > 0 {
 		if len(buf) == cap(buf) {
-			step := int(min(r.left, int64(max(firstStep, len(buf)))))
+			step := int(min(r.left, max(r.step(), int64(len(buf)))))
 			buf = grow(buf, step, len(buf)+int(r.left))
 		}
 		k := int(min(r.left, int64(cap(buf)-len(buf))))
@@ -458,6 +468,7 @@ func (r *reader) data(h *frame.Header) error {
 		// and while nobody receives yet.
 		r.parts = c.sigs.wantsFragments() && h.RSV == 0
 		r.whole = !r.parts || c.sigs.wantsMessages()
+		r.pullFrames = c.sigs.pull.frames.Load()
 	}
 	limit := c.maxMessage.Load()
 	total := r.total + h.Length
@@ -488,7 +499,7 @@ func (r *reader) data(h *frame.Header) error {
 	if single || !r.whole {
 		// The common case, and frames for fragment receivers only: the
 		// payload is the receivers' own.
-		piece = make([]byte, 0, min(h.Length, firstStep))
+		piece = make([]byte, 0, min(h.Length, r.step()))
 		piece, err = r.appendPayload(piece, h, r.checkUTF8, growOwned)
 	} else {
 		// Fragments are gathered in pooled space, copied out once the
@@ -496,6 +507,9 @@ func (r *reader) data(h *frame.Header) error {
 		start := len(r.msg)
 		r.msg, err = r.appendPayload(r.msg, h, r.checkUTF8, r.growScratch)
 		piece = r.msg[start:]
+	}
+	if err == nil {
+		r.trusted = max(r.trusted, h.Length)
 	}
 	if err != nil {
 		if err == errBadUTF8 {
@@ -515,7 +529,7 @@ func (r *reader) data(h *frame.Header) error {
 		if r.whole {
 			piece = append([]byte(nil), piece...) // the scratch space is reused
 		}
-		c.sigs.pushData(event{kind: sigFragment, typ: typ, data: piece, first: first, fin: h.Fin})
+		c.sigs.pushData(event{kind: sigFragment, typ: typ, data: piece, first: first, fin: h.Fin, pullFrames: r.pullFrames})
 	}
 	if !h.Fin {
 		return nil
@@ -541,7 +555,7 @@ func (r *reader) data(h *frame.Header) error {
 		msg = append([]byte(nil), msg...)
 		r.putScratch()
 	}
-	c.sigs.pushData(event{kind: sigMessage, typ: typ, data: msg, partsSent: r.parts})
+	c.sigs.pushData(event{kind: sigMessage, typ: typ, data: msg, partsSent: r.parts, pullFrames: r.pullFrames})
 	return nil
 }
 

@@ -68,7 +68,7 @@ const (
 	sigPong
 	sigNotify
 	sigPing
-	sigFragment // one frame of a message, for fragment handlers and Receive
+	sigFragment // one frame of a message, for fragment handlers and NextReader
 )
 
 type event struct {
@@ -82,6 +82,9 @@ type event struct {
 	// sigMessage: the message's frames went out as sigFragment events
 	// already.
 	first, fin, partsSent bool
+	// pullFrames: the pull API takes the message frame by frame (it is
+	// decided when the message starts).
+	pullFrames bool
 	// late is a closed handler connected after the closed event.
 	late func()
 	// size is what a message or fragment counts in the receive buffer.
@@ -180,15 +183,15 @@ func (s *signals) init(c *WebsocketConnection) {
 }
 
 // wantsMessages reports whether whole messages have receivers now: message
-// handlers or subscriptions.
+// handlers, subscriptions, or the pull API before NextReader was used.
 func (s *signals) wantsMessages() bool {
-	return len(s.message.load()) > 0 || s.msgSubs.Load() > 0
+	return len(s.message.load()) > 0 || s.msgSubs.Load() > 0 || s.pull.wants(false)
 }
 
 // wantsFragments reports whether frames have receivers now: fragment
-// handlers or the pull API.
+// handlers, or the pull API once NextReader was used.
 func (s *signals) wantsFragments() bool {
-	return len(s.fragment.load()) > 0 || s.pull.active.Load()
+	return len(s.fragment.load()) > 0 || s.pull.wants(true)
 }
 
 // deliver runs the handlers of one event, then publishes it to the
@@ -211,13 +214,17 @@ func (s *signals) deliver(ev *event) (pulled bool) {
 			for _, h := range frags {
 				h.fn(ev.typ, ev.data, true)
 			}
+		}
+		if !ev.partsSent || !ev.pullFrames {
 			pulled = s.pull.push(pullItem{ev.typ, ev.data, true, true, ev.size})
 		}
 	case sigFragment:
 		for _, h := range s.fragment.load() {
 			h.fn(ev.typ, ev.data, ev.fin)
 		}
-		return s.pull.push(pullItem{ev.typ, ev.data, ev.first, ev.fin, ev.size}) // not a signal for subscriptions
+		if ev.pullFrames {
+			return s.pull.push(pullItem{ev.typ, ev.data, ev.first, ev.fin, ev.size}) // not a signal for subscriptions
+		}
 	case sigPing:
 		for _, h := range s.ping.load() {
 			h.fn(ev.data)
@@ -378,8 +385,8 @@ func (c *WebsocketConnection) OnPing(fn func(payload []byte)) HandlerID {
 // as they arrive: typ is the message's type, fin is set on its last frame.
 // A compressed message arrives as one fragment, once decoded, and so does
 // a message that arrived before the first message receiver was connected.
-// With fragment handlers (or the pull API) and no message handler or
-// subscription, messages are not reassembled: a large message never has to
+// With fragment handlers (or NextReader) and no message handler,
+// subscription or Receive, messages are not reassembled: a large message never has to
 // fit in memory, though the size limits still apply to it whole.
 func (c *WebsocketConnection) OnFragment(fn func(typ DataType, data []byte, fin bool)) HandlerID {
 	return connect(&c.sigs, "OnFragment", &c.sigs.fragment, fn, fn == nil)

@@ -13,11 +13,15 @@
 //     a pool.
 //   - Vectored writes, through the WriteBuffers function: a frame header and
 //     its payload go out in one system call where the stream allows it.
+//   - TryWriter: write what the stream takes at once, without waiting for
+//     room, so that a sender writes its message itself when the stream has
+//     room instead of waking the connection's writer goroutine.
 //
 // The adapters are:
 //
 //   - NewConn wraps a net.Conn to add WaitRead (using a non-consuming peek on
-//     Unix sockets), vectored writes and CloseWrite.
+//     Unix sockets), TryWriteBuffers (on Linux sockets), vectored writes and
+//     CloseWrite.
 //   - Join builds a stream from a separate reader and writer, such as
 //     os.Stdin and os.Stdout or the pipes of a subprocess.
 //   - Pipe and PipeSize make a connected pair of in-memory, buffered,

@@ -1,0 +1,208 @@
+// Command bench measures wsconn side by side with other Go WebSocket
+// libraries, over loopback TCP.
+//
+//	go run ./cmd/bench [-rounds 3] [-warmup 0.5s] [-duration 3s] [-only NAME,NAME] [-quick] [-md]
+//
+// It builds the echo server (cmd/echoserver) and the load generator
+// (cmd/load) once, then runs every workload against every library's
+// server, in rounds: each round runs every library once, starting with a
+// different one each time. On a machine with two CPUs or more and
+// taskset, the server runs on CPU 0 and the load on CPU 1. It prints a
+// table per workload with the medians over the rounds, and exits 1 if a
+// run failed (an echo that differed from what was sent fails a run).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/wsconn/wsconn/benchmarks/internal/servers"
+)
+
+// Settings of -quick.
+const (
+	quickWarmup   = 100 * time.Millisecond
+	quickDuration = 300 * time.Millisecond
+	quickIdle     = 200 // idle connections
+)
+
+// The packages of the two programs the benchmark runs.
+const (
+	serverPkg = "github.com/wsconn/wsconn/benchmarks/cmd/echoserver"
+	loadPkg   = "github.com/wsconn/wsconn/benchmarks/cmd/load"
+)
+
+// options are the command's flags.
+type options struct {
+	rounds           int
+	warmup, duration time.Duration
+	only             string
+	quick            bool
+	md               bool
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.rounds, "rounds", 3, "run every library this `number` of times per workload; the tables show medians")
+	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "`time` before each measured window")
+	flag.DurationVar(&o.duration, "duration", 3*time.Second, "`length` of each measured window")
+	flag.StringVar(&o.only, "only", "", "run only these comma-separated `workloads`")
+	flag.BoolVar(&o.quick, "quick", false, "smoke run: 0.3 s windows, 1 round, 200 idle connections")
+	flag.BoolVar(&o.md, "md", false, "print the tables as Markdown")
+	flag.Parse()
+	if flag.NArg() > 0 || o.rounds < 1 || o.duration <= 0 || o.warmup < 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err := run(o, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// run runs the benchmark, printing the tables to out and progress to log.
+func run(o options, out, log io.Writer) error {
+	wls, err := selectWorkloads(o.only)
+	if err != nil {
+		return err
+	}
+	r := &runner{warmup: o.warmup, duration: o.duration, pin: choosePinning()}
+	if o.quick {
+		o.rounds, r.warmup, r.duration = 1, quickWarmup, quickDuration
+	}
+	dir, err := os.MkdirTemp("", "wsconn-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	fmt.Fprintln(log, "building the echo server and the load generator")
+	if r.serverBin, r.loadBin, err = build(dir); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(out, environment(o, r))
+	failed := 0
+	for _, w := range wls {
+		var t *table
+		if w.idle > 0 && o.quick {
+			w.idle = quickIdle
+		}
+		if w.idle > 0 {
+			outs := rounds(o.rounds, append(servers.Libraries, servers.RawTCP), w, log, r.idle, describeIdle)
+			t, failed = idleTable(w, outs), failed+countFailures(outs)
+		} else {
+			outs := rounds(o.rounds, servers.Libraries, w, log, r.throughput, describeSample)
+			t, failed = throughputTable(w, outs), failed+countFailures(outs)
+		}
+		t.print(out, o.md)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d runs failed (see the notes under the tables)", failed)
+	}
+	return nil
+}
+
+// rounds runs workload w rounds times against every library, each round
+// running each library once and starting one library further than the
+// round before, so that no library always runs first or after the same
+// one.
+func rounds[S any](n int, libs []string, w workload, log io.Writer, measure func(workload, string) (S, error), describe func(S) string) []*outcome[S] {
+	outs := make([]*outcome[S], len(libs))
+	for i, lib := range libs {
+		outs[i] = &outcome[S]{lib: lib}
+	}
+	for round := range n {
+		for k := range libs {
+			o := outs[(round+k)%len(libs)]
+			s, err := measure(w, o.lib)
+			if err != nil {
+				o.errs = append(o.errs, err)
+				fmt.Fprintf(log, "%s round %d/%d: %s FAILED: %v\n", w.name, round+1, n, o.lib, err)
+				continue
+			}
+			o.samples = append(o.samples, s)
+			fmt.Fprintf(log, "%s round %d/%d: %s %s\n", w.name, round+1, n, o.lib, describe(s))
+		}
+	}
+	return outs
+}
+
+func describeSample(s sample) string {
+	return fmt.Sprintf("%.0f msgs/s, p50 %.1f µs, p99 %.1f µs, server %.2f µs/msg, load CPU %.0f%%",
+		s.msgsPerSec, s.p50, s.p99, s.cpuPerMsg, s.loadCPU)
+}
+
+func describeIdle(s idleSample) string {
+	return fmt.Sprintf("%d connections, RSS %.2f KiB/conn, live heap %.2f KiB/conn, %.2f goroutines/conn, %d threads",
+		s.conns, s.rssPerConn/1024, s.heapPerConn/1024, s.goroutinesPerConn, s.threads)
+}
+
+// countFailures returns the number of failed runs.
+func countFailures[S any](outs []*outcome[S]) int {
+	n := 0
+	for _, o := range outs {
+		n += len(o.errs)
+	}
+	return n
+}
+
+// build builds the echo server and the load generator into dir.
+func build(dir string) (serverBin, loadBin string, err error) {
+	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), serverPkg, loadPkg)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", "", fmt.Errorf("go build (run bench from inside the benchmarks module): %w", err)
+	}
+	return filepath.Join(dir, "echoserver"), filepath.Join(dir, "load"), nil
+}
+
+// choosePinning puts the server on CPU 0 and the load on CPU 1 when the
+// machine has two CPUs or more and taskset is installed.
+func choosePinning() pinning {
+	if runtime.NumCPU() < 2 {
+		return pinning{}
+	}
+	if _, err := exec.LookPath("taskset"); err != nil {
+		return pinning{}
+	}
+	return pinning{server: "0", load: "1"}
+}
+
+// environment describes the machine and the method, for the top of the
+// output.
+func environment(o options, r *runner) string {
+	pin := "server on CPU 0, load on CPU 1 (taskset); the onecore workload puts both on CPU 0"
+	if r.pin.server == "" {
+		pin = "unpinned (taskset missing or fewer than 2 CPUs), the onecore workload too"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "wsconn benchmarks: %s %s/%s, %s, %d CPUs\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, cpuModel(), runtime.NumCPU())
+	fmt.Fprintf(&b, "%s; %d round(s) of %v warm-up + %v measured per library and workload; medians over the rounds.\n",
+		pin, o.rounds, r.warmup, r.duration)
+	b.WriteString("vs best peer: ratio to the best of gorilla, coder, gws and gobwas. Every echo is checked byte for byte.")
+	if o.md {
+		return strings.ReplaceAll(b.String(), "\n", "\n\n")
+	}
+	return b.String()
+}
+
+// cpuModel returns the model name of the first CPU in /proc/cpuinfo.
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "model name" {
+			return strings.TrimSpace(value)
+		}
+	}
+	return "unknown CPU"
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsconn/wsconn/benchmarks/internal/servers"
+)
+
+// TestRun checks the lines the server prints, its /stats and that it
+// returns once its context is done.
+func TestRun(t *testing.T) {
+	const timeout = 10 * time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, "gws", "127.0.0.1:0", "127.0.0.1:0", true, pw)
+		pw.Close()
+		done <- err
+	}()
+
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var statsURL string
+	for got := 0; got < 2; got++ {
+		select {
+		case line := <-lines:
+			switch {
+			case strings.HasPrefix(line, "stats on http://") && got == 0:
+				statsURL = strings.TrimPrefix(line, "stats on ")
+			case strings.HasPrefix(line, "listening on ws://127.0.0.1:") && got == 1:
+			default:
+				t.Fatalf("line %d: %q", got+1, line)
+			}
+		case <-time.After(timeout):
+			t.Fatal("the server did not print its addresses")
+		}
+	}
+
+	resp, err := (&http.Client{Timeout: timeout}).Get(statsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st servers.Stats
+	err = json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if err != nil || st.Lib != "gws" || st.Goroutines < 1 || st.Threads < 1 {
+		t.Errorf("stats %+v, %v", st, err)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(timeout):
+		t.Fatal("run did not return after its context was done")
+	}
+}

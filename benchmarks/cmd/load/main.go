@@ -1,0 +1,136 @@
+// Command load is the benchmark's load generator. It is none of the
+// libraries measured: it speaks WebSocket with a small client of its own
+// (package wsclient).
+//
+//	load -url ws://ADDR/ [-conns N] [-inflight K] [-size BYTES | -json] [-deflate]
+//	     [-warmup D] [-duration D | -count N] [-server-pid PID]
+//	load -url ws://ADDR/ -idle N
+//
+// It keeps K messages in flight on each of N connections, checks every
+// byte of every echo against what was sent, and prints one JSON line: the
+// messages per second over the measured window, the p50 and p99 round
+// trip (from writing a message to reading its echo), the count, the
+// errors and, with -server-pid, the server's CPU time per message. It
+// exits 1 if an echo differed or a connection failed.
+//
+// With -idle it opens N connections (plain TCP ones for a tcp:// URL),
+// prints one JSON line saying how many are open, and holds them until
+// SIGINT or SIGTERM. The open-file limit may lower N; the line says so.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+	"time"
+
+	"github.com/wsconn/wsconn/benchmarks/internal/load"
+	"github.com/wsconn/wsconn/benchmarks/internal/proc"
+)
+
+// spareFiles is how many descriptors -idle leaves free of connections.
+const spareFiles = 64
+
+func main() {
+	var cfg load.Config
+	flag.StringVar(&cfg.URL, "url", "", "`URL` of the echo server (ws://, or tcp:// with -idle)")
+	flag.IntVar(&cfg.Conns, "conns", 1, "`number` of connections")
+	flag.IntVar(&cfg.Inflight, "inflight", 1, "`number` of messages in flight on each connection")
+	flag.IntVar(&cfg.Size, "size", 16, "message size in `bytes` (binary messages)")
+	flag.BoolVar(&cfg.JSON, "json", false, fmt.Sprintf("send a %d-byte JSON document as a text message instead", load.JSONSize))
+	flag.BoolVar(&cfg.Deflate, "deflate", false, "negotiate permessage-deflate and compress every message")
+	flag.DurationVar(&cfg.Warmup, "warmup", 500*time.Millisecond, "`time` before the measured window")
+	flag.DurationVar(&cfg.Duration, "duration", 3*time.Second, "`length` of the measured window")
+	flag.IntVar(&cfg.Count, "count", 0, "send this `number` of messages per connection and measure them all, instead of a window")
+	flag.IntVar(&cfg.ServerPID, "server-pid", 0, "report the CPU time of this server `process` over the window")
+	idle := flag.Int("idle", 0, "open this `number` of idle connections and hold them until SIGINT or SIGTERM")
+	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this `time` (with -idle: on opening the connections)")
+	cpuProfile := flag.String("cpuprofile", "", "write the load generator's CPU profile to `file`")
+	flag.Parse()
+	if flag.NArg() > 0 || cfg.URL == "" {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err := run(cfg, *idle, *timeout, *cpuProfile); err != nil {
+		fmt.Fprintln(os.Stderr, "load: FAILED:", err)
+		os.Exit(1)
+	}
+}
+
+// run runs the load of cfg, or holds idle connections if idle is positive.
+func run(cfg load.Config, idle int, timeout time.Duration, cpuProfile string) error {
+	if cpuProfile != "" {
+		stopProfile, err := startProfile(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if idle > 0 {
+		return holdIdle(ctx, cfg.URL, idle, timeout)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	res, err := load.Run(ctx, cfg)
+	if perr := printJSON(res); err == nil {
+		err = perr
+	}
+	return err
+}
+
+// startProfile starts profiling the CPU into file and returns the function
+// that stops it.
+func startProfile(file string) (func(), error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+		}
+	}, nil
+}
+
+// holdIdle opens n idle connections, as many as the open-file limit
+// allows, reports them and holds them until ctx is done.
+func holdIdle(ctx context.Context, url string, n int, timeout time.Duration) error {
+	limit, err := proc.RaiseFileLimit()
+	if err != nil {
+		return fmt.Errorf("raising the open-file limit: %w", err)
+	}
+	r := load.IdleReport{Requested: n, NoFileLimit: limit, Idle: n}
+	if room := int(min(limit, 1<<30)) - spareFiles; r.Idle > room {
+		r.Idle = max(room, 0)
+		fmt.Fprintf(os.Stderr, "load: the open-file limit %d allows only %d of the %d connections asked for\n", limit, r.Idle, n)
+	}
+	dctx, cancel := context.WithTimeout(ctx, timeout) // bounds the dialling only
+	defer cancel()
+	start := time.Now()
+	conns, err := load.Idle(dctx, url, r.Idle)
+	if err != nil {
+		return err
+	}
+	defer load.CloseAll(conns)
+	r.DialSeconds = time.Since(start).Seconds()
+	if err := printJSON(r); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// printJSON prints v as one line of JSON on stdout.
+func printJSON(v any) error { return json.NewEncoder(os.Stdout).Encode(v) }

@@ -220,6 +220,7 @@ func (s *signals) frameDone(final bool) error {
 // side stopped reading.
 func (s *signals) waitRoom() {
 	c := s.c
+	c.wr.cork(false)
 	c.mu.Lock()
 	c.ka.pauseLocked()
 	c.mu.Unlock()
@@ -280,6 +281,7 @@ func (s *signals) watchInline() {
 		s.q.handedOff = true
 		s.q.watching = false
 		s.qmu.Unlock()
+		s.c.wr.cork(false) // the handlers that run long hold no send
 		s.c.rd.run()
 		return
 	}

@@ -112,6 +112,7 @@ func (r *reader) fill(need int) error {
 	if r.buf == nil {
 		r.buf = bufpool.Get(readBufSize)
 	}
+	r.c.wr.cork(false) // the read may wait
 	b := *r.buf
 	if len(b)-r.r < need {
 		r.w = copy(b, b[r.r:r.w])
@@ -198,6 +199,7 @@ func (r *reader) payload(dst []byte, h *frame.Header, text bool) error {
 			r.r += n
 		case len(dst)-off >= readBufSize/2:
 			var err error
+			r.c.wr.cork(false) // the read may wait
 			n, err = r.c.stream.Read(dst[off:])
 			if n == 0 && err != nil {
 				if err == io.EOF {
@@ -340,8 +342,17 @@ func (r *reader) loop() error {
 		if err != nil {
 			return err
 		}
+		// Frames that arrived together are handled as a batch: the
+		// sends of their handlers go out after the last one.
+		more := r.r < r.w
+		if more {
+			c.wr.cork(true)
+		}
 		if err := c.sigs.frameDone(false); err != nil {
 			return err
+		}
+		if !more {
+			c.wr.cork(false)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/wsconn/wsconn/extensions"
 	"github.com/wsconn/wsconn/internal/bufpool"
@@ -58,9 +59,10 @@ type controlFrame struct {
 // writer is the outgoing side of a connection: a queue that senders fill
 // and a goroutine that exists only while the queue is not empty.
 type writer struct {
-	c     *WebsocketConnection
-	runFn func()             // c.wr.run, made once so that starting it allocates nothing
-	now   iostream.TryWriter // the stream, if senders may try to write it themselves
+	c      *WebsocketConnection
+	runFn  func()             // c.wr.run, made once so that starting it allocates nothing
+	now    iostream.TryWriter // the stream, if senders may try to write it themselves
+	corked atomic.Bool        // sends wait for the end of the reader's batch (see cork); set with c.mu held
 
 	// Guarded by c.mu.
 	ctrl         []controlFrame // pings and pongs, at most maxPendingPongs pongs
@@ -293,10 +295,39 @@ func (w *writer) dropDataLocked() (messages int, bytes int64) {
 // goroutine when the stream takes them (see writeNowLocked), else by the
 // writer goroutine, and releases c.mu.
 func (w *writer) sendUnlock() {
+	if w.corked.Load() && !w.active && w.c.state == StateOpen {
+		w.c.mu.Unlock() // cork(false) writes it, at the end of the batch
+		return
+	}
 	if !w.writeNowLocked() {
 		w.startLocked()
 		w.c.mu.Unlock()
 	}
+}
+
+// cork holds the sends, or releases and writes them. The reader holds them
+// while it handles frames that arrived together (the stream had more than
+// one buffered), so that what their handlers send goes out in one write
+// after the last of them instead of one write each; it releases them
+// before it waits for the stream, and so does anything that waits for the
+// queue (Flush) or hands reading over.
+func (w *writer) cork(on bool) {
+	if w.corked.Load() == on {
+		return
+	}
+	c := w.c
+	c.mu.Lock()
+	w.corked.Store(on)
+	if on || !w.pendingLocked() {
+		c.mu.Unlock()
+		return
+	}
+	w.sendUnlock()
+}
+
+// pendingLocked reports whether frames wait to be written. c.mu is held.
+func (w *writer) pendingLocked() bool {
+	return len(w.ctrl) > 0 || w.head < len(w.data) || w.closePending
 }
 
 // startLocked starts the writer goroutine if it is not running. c.mu is
@@ -690,6 +721,7 @@ func (w *writer) releaseCur() {
 // ErrNotSent if one of those messages was dropped unsent (the connection
 // failed or was aborted first), or ctx's error.
 func (c *WebsocketConnection) Flush(ctx context.Context) error {
+	c.wr.cork(false)
 	c.mu.Lock()
 	w := &c.wr
 	if done, err := w.flushedLocked(w.seq); done {

@@ -2,8 +2,12 @@ package wsconn
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
+	"io"
+	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,4 +75,116 @@ func numbered(n int) []byte {
 		binary.BigEndian.PutUint32(p[i:], uint32(n))
 	}
 	return p
+}
+
+// writeCounter is a TCP connection that counts the writes made to it.
+type writeCounter struct {
+	*iostream.Conn
+	writes atomic.Int32
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes.Add(1)
+	return w.Conn.Write(p)
+}
+
+func (w *writeCounter) WriteBuffers(bufs *net.Buffers) (int64, error) {
+	w.writes.Add(1)
+	return w.Conn.WriteBuffers(bufs)
+}
+
+func (w *writeCounter) TryWriteBuffers(bufs *net.Buffers) (int64, error) {
+	w.writes.Add(1)
+	return w.Conn.TryWriteBuffers(bufs)
+}
+
+// echoServerOver returns a server connection over s whose handler sends
+// every message back, and the raw client peer at the other end.
+func echoServerOver(t *testing.T, s io.ReadWriteCloser, peerEnd net.Conn, handler func(c *WebsocketConnection, typ DataType, d []byte)) (*WebsocketConnection, *rawPeer) {
+	c := NewWebsocketConnection(s, testURI, ConnectionServer, "", "", nil, nil)
+	c.OnMessage(func(typ DataType, d []byte) { handler(c, typ, d) })
+	t.Cleanup(func() {
+		c.Abort()
+		peerEnd.Close()
+		<-c.Done()
+	})
+	return c, &rawPeer{t: t, conn: peerEnd, br: bufio.NewReader(peerEnd), mask: true}
+}
+
+// clientFrames returns masked text frames, one for each message.
+func clientFrames(msgs ...string) []byte {
+	var b []byte
+	for _, m := range msgs {
+		b = frame.AppendFrame(b, frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Key: [4]byte{9, 8, 7, 6}}, []byte(m))
+	}
+	return b
+}
+
+// TestBatchedFramesAreAnsweredInOneWrite: frames that arrive together are
+// handled as a batch, and what their handlers send goes out in one write,
+// in order.
+func TestBatchedFramesAreAnsweredInOneWrite(t *testing.T) {
+	a, b := tcpConns(t)
+	s := &writeCounter{Conn: iostream.NewConn(a)}
+	_, p := echoServerOver(t, s, b, func(c *WebsocketConnection, typ DataType, d []byte) { c.SendMessage(typ, d) })
+	msgs := []string{"one", "two", "three", "four", "five", "six", "seven", "eight"}
+	p.write(clientFrames(msgs...))
+	for _, m := range msgs {
+		_, got := p.read()
+		assert.Equal(t, m, string(got))
+	}
+	assert.Equal(t, int32(1), s.writes.Load(), "one write for the batch")
+}
+
+// TestBatchDoesNotWaitForTheRestOfAFrame: a peer that sends a frame and the
+// start of the next one, then waits for the answer to the first, gets it:
+// the batch ends before the reader waits for more.
+func TestBatchDoesNotWaitForTheRestOfAFrame(t *testing.T) {
+	a, b := iostream.Pipe()
+	_, p := echoServerOver(t, a, b, func(c *WebsocketConnection, typ DataType, d []byte) { c.SendMessage(typ, d) })
+	data := clientFrames("first", "second")
+	cut := len(clientFrames("first")) + 3
+	p.write(data[:cut])
+	_, got := p.read()
+	assert.Equal(t, "first", string(got))
+	p.write(data[cut:])
+	_, got = p.read()
+	assert.Equal(t, "second", string(got))
+}
+
+// TestBatchReleasesSendsOfLongHandlers: a handler that sends and then runs
+// long, with more frames waiting behind it, does not hold its message: it
+// goes out while the handler still runs.
+func TestBatchReleasesSendsOfLongHandlers(t *testing.T) {
+	a, b := iostream.Pipe()
+	release := make(chan struct{})
+	_, p := echoServerOver(t, a, b, func(c *WebsocketConnection, typ DataType, d []byte) {
+		c.SendMessage(typ, d)
+		if string(d) == "slow" {
+			<-release
+		}
+	})
+	defer close(release)
+	p.write(clientFrames("slow", "after"))
+	_, got := p.read() // within waitTimeout
+	assert.Equal(t, "slow", string(got))
+}
+
+// TestFlushInsideABatch: a handler that waits for its message with Flush,
+// in the middle of a batch, gets it written.
+func TestFlushInsideABatch(t *testing.T) {
+	a, b := iostream.Pipe()
+	flushed := make(chan error, 3)
+	_, p := echoServerOver(t, a, b, func(c *WebsocketConnection, typ DataType, d []byte) {
+		c.SendMessage(typ, d)
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		flushed <- c.Flush(ctx)
+	})
+	p.write(clientFrames("a", "b", "c"))
+	for _, m := range []string{"a", "b", "c"} {
+		require.NoError(t, <-flushed)
+		_, got := p.read()
+		assert.Equal(t, m, string(got))
+	}
 }

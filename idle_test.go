@@ -56,9 +56,6 @@ func echoOnce(t *testing.T, c *WebsocketConnection, msg string) {
 func TestIdleReadersMoveToSmallStacks(t *testing.T) {
 	withSweepTick(t, 20*time.Millisecond)
 	const pairs = 100
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
 	moves := idleSweeper.moves.Load()
 	clients := echoPairs(t, pairs)
 	runtime.GC()
@@ -74,10 +71,11 @@ func TestIdleReadersMoveToSmallStacks(t *testing.T) {
 	runtime.GC()
 	var idle runtime.MemStats
 	runtime.ReadMemStats(&idle)
-	perConnBusy := float64(busy.StackInuse-before.StackInuse) / (2 * pairs)
-	perConnIdle := float64(idle.StackInuse-before.StackInuse) / (2 * pairs)
-	t.Logf("stack per connection: %.0f B after a message, %.0f B idle", perConnBusy, perConnIdle)
-	assert.Less(t, perConnIdle, perConnBusy*3/4, "idle readers hold smaller stacks")
+	saved := (int64(busy.StackInuse) - int64(idle.StackInuse)) / (2 * pairs)
+	t.Logf("stack in use: %d B after a message on each connection, %d B less per connection once idle", busy.StackInuse, saved)
+	// A moved reader's stack is 2 KiB instead of 4 (8 with -race); what
+	// the runtime keeps cached blurs the figure, not by that much.
+	assert.Greater(t, saved, int64(512), "idle readers hold smaller stacks")
 
 	// The moved readers read on: no deadline is left behind.
 	for i, c := range clients {

@@ -28,6 +28,7 @@ type reader struct {
 	buf     *[]byte // pooled; nil while idle
 	r, w    int     // unread bytes are (*buf)[r:w]
 	more    bool    // the last read filled the buffer: more is likely waiting
+	ready   bool    // WaitRead returned since the last read: read without waiting again
 	trusted int64   // the largest data frame payload received whole
 	idle    idleWait
 
@@ -122,7 +123,7 @@ func (r *reader) fill(need int) error {
 		n, err := r.c.stream.Read(b[r.w:])
 		// A read that filled the buffer likely left more behind: the
 		// next fill reads at once instead of waiting first.
-		r.more = n == len(b)-r.w
+		r.more, r.ready = n == len(b)-r.w, false
 		r.w += n
 		if r.w-r.r >= need {
 			return nil
@@ -140,11 +141,13 @@ func (r *reader) fill(need int) error {
 // waitData waits until the stream has data, without a buffer, when the
 // buffer is empty and the stream can wait.
 func (r *reader) waitData() error {
-	if r.r < r.w || r.waiter == nil || r.more {
+	if r.r < r.w || r.waiter == nil || r.more || r.ready {
 		return nil
 	}
 	r.release()
-	return r.waiter.WaitRead()
+	err := r.waiter.WaitRead()
+	r.ready = err == nil
+	return err
 }
 
 // waitFrame waits for the next frame as waitData does. It returns
@@ -201,6 +204,7 @@ func (r *reader) payload(dst []byte, h *frame.Header, text bool) error {
 			var err error
 			r.c.wr.cork(false) // the read may wait
 			n, err = r.c.stream.Read(dst[off:])
+			r.ready = false
 			if n == 0 && err != nil {
 				if err == io.EOF {
 					err = io.ErrUnexpectedEOF

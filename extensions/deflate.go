@@ -91,7 +91,11 @@ type DeflateOptions struct {
 // message. Without context takeover on a side, that side's state is taken
 // from a pool shared by all connections for each message and put back
 // after it. The window bits do not shrink the compressor, only the
-// dictionary.
+// dictionary. So a server with many connections sets
+// ServerNoContextTakeover: each connection then keeps at most the client's
+// dictionary, 32 KiB (1<<ClientMaxWindowBits bytes when the client offers
+// that parameter), and nothing with ClientNoContextTakeover too
+// (BenchmarkIdleMemory measures each case).
 //
 // Window bits of 8: zlib cannot compress with a 256-byte window and
 // silently uses 512 bytes instead (since zlib 1.2.9 it refuses 8 for raw

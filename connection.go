@@ -105,7 +105,8 @@ func NewWebsocketConnection(stream io.ReadWriteCloser, uri *url.URL, connType Co
 // streamCaps returns the stream with the optional capabilities of the
 // iostream package that the reader and writer use when it has them
 // (ReadWaiter, TryWriter): a net.Conn that lacks them gets them from
-// iostream.NewConn where its type allows.
+// iostream.NewConn where its type allows. Dial applies it before wrapping
+// the stream in one that hides the net.Conn.
 func streamCaps(stream io.ReadWriteCloser) io.ReadWriteCloser {
 	if _, ok := stream.(iostream.ReadWaiter); ok {
 		return stream

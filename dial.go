@@ -233,7 +233,7 @@ func finishDial(ctx context.Context, ep *dialTarget, req *http.Request, origin s
 		return nil, res.resp, err
 	}
 	copts := opts.ConnectionOptions.withRequest(req)
-	c := NewWebsocketConnection(iostream.NewPrefixed(res.rest, transportStream(s)), ep.ws,
+	c := NewWebsocketConnection(iostream.NewPrefixed(res.rest, streamCaps(s)), ep.ws,
 		ConnectionClient, origin, res.protocol, res.exts, copts)
 	return c, res.resp, nil
 }
@@ -419,17 +419,6 @@ func clientTLSConfig(base *tls.Config, serverName string, force bool) *tls.Confi
 	return cfg
 }
 
-// transportStream returns the stream a connection should run over s: s
-// itself when it can wait for reads, or a net.Conn wrapped so that it can.
-func transportStream(s io.ReadWriteCloser) io.ReadWriteCloser {
-	if _, ok := s.(iostream.ReadWaiter); ok {
-		return s
-	}
-	if c, ok := s.(net.Conn); ok {
-		return iostream.NewConn(c)
-	}
-	return s
-}
 
 // handshakeResult is what clientHandshake learned.
 type handshakeResult struct {

@@ -135,7 +135,8 @@ func (c *WebsocketConnection) Extensions() []extensions.Extension {
 func (c *WebsocketConnection) ConnectionType() ConnectionType { return c.connType }
 
 // Stream returns the underlying stream. Reading or writing it directly
-// breaks the connection.
+// breaks the connection, and so does setting its read deadline, which the
+// connection uses while it is idle.
 func (c *WebsocketConnection) Stream() io.ReadWriteCloser { return c.stream }
 
 // LocalAddr returns the local network address of the stream, when it has

@@ -419,7 +419,6 @@ func clientTLSConfig(base *tls.Config, serverName string, force bool) *tls.Confi
 	return cfg
 }
 
-
 // handshakeResult is what clientHandshake learned.
 type handshakeResult struct {
 	resp     *http.Response // the server's answer, if there was one

@@ -173,19 +173,31 @@ func TestInvalidUTF8InsideOneLargeFrame(t *testing.T) {
 }
 
 // TestFailSendsQueuedDataFirst: data the user queued before the peer broke
-// the protocol still goes out, before the close frame.
+// the protocol still goes out, before the close frame. A send made while
+// the close frame waits for the events before it (at most closeGrace) is
+// either refused or goes out before the close frame too: never after it.
 func TestFailSendsQueuedDataFirst(t *testing.T) {
 	c, p, rec := newRawOver(t, ConnectionServer, 1000, nil)
 	require.NoError(t, c.SendBinary(payloadOf(5000))) // more than the pipe holds: it waits in the queue
 	p.send(frame.Header{Fin: true, RSV: frame.RSV2, Opcode: frame.OpText}, nil)
 	assert.ErrorIs(t, rec.err(t), ErrProtocol)
-	assert.ErrorIs(t, c.SendText("refused"), ErrNotOpen, "no new sends once failing")
+	late := c.SendText("late")
+	if late != nil {
+		assert.ErrorIs(t, late, ErrNotOpen)
+	}
 	h, payload := p.read()
 	assert.Equal(t, frame.OpBinary, h.Opcode)
 	assert.Equal(t, payloadOf(5000), payload)
+	if late == nil {
+		h, payload = p.read()
+		assert.Equal(t, frame.OpText, h.Opcode)
+		assert.Equal(t, "late", string(payload))
+	}
 	code, _, frames := p.readClose()
 	assert.Equal(t, CloseProtocolError, code)
 	assert.Zero(t, frames)
+	// Once the close frame is out, sends are refused.
+	assert.ErrorIs(t, c.SendText("refused"), ErrNotOpen)
 }
 
 // TestInvalidCloseFrameEndsAtOnce: after the peer's invalid close frame, a

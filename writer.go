@@ -10,6 +10,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/wsconn/wsconn/extensions"
 	"github.com/wsconn/wsconn/internal/bufpool"
@@ -43,6 +44,7 @@ type outMessage struct {
 	started    bool    // extensions applied
 	done       bool    // the final frame is built
 	noCompress bool
+	borrowed   bool   // payload is the sender's memory, only while its send runs (see enqueue)
 	frag       bool   // one piece of a streamed message (NextWriter)
 	fin        bool   // for frag: the streamed message's last piece
 	seq        uint64 // position in the order of queueing, from 1
@@ -94,7 +96,8 @@ type writer struct {
 type writeScratch struct {
 	hdr  [maxRoundFrames * frame.MaxHeaderSize]byte
 	iov  [2 * maxRoundFrames][]byte
-	used int // entries of iov that the round uses
+	used int     // entries of iov that the round uses
+	rest *[]byte // pooled copy of what a round left unwritten (see unborrowLocked)
 	bufs net.Buffers
 	keys maskKeys
 }
@@ -109,29 +112,63 @@ func (w *writer) init(c *WebsocketConnection, caps io.ReadWriteCloser) {
 	w.now, _ = caps.(iostream.TryWriter)
 }
 
-// enqueue queues a data message, copying its payload from data or text.
+// enqueue queues a data message with its payload from data or text.
+//
+// A server whose sender can write now (see writeNowLocked) writes the
+// message from the sender's own memory, which a server does not mask: no
+// copy is made unless the stream does not take it all at once, and then
+// only of the rest, before enqueue returns (see unborrowLocked). Otherwise
+// the payload is copied into a pooled buffer first.
 func (w *writer) enqueue(op frame.Opcode, data []byte, text string, noCompress bool) error {
 	size := len(data) + len(text)
+	c := w.c
+	if c.connType == ConnectionServer {
+		c.mu.Lock()
+		if err := w.admitLocked(size); err != nil {
+			c.mu.Unlock()
+			return err
+		}
+		if w.canWriteNowLocked() {
+			p := data
+			if p == nil {
+				p = unsafe.Slice(unsafe.StringData(text), len(text)) // only read
+			}
+			w.queueLocked(outMessage{op: op, payload: p, size: int64(size), noCompress: noCompress, borrowed: true})
+			w.sendUnlock()
+			return nil
+		}
+		c.mu.Unlock()
+	}
 	buf := bufpool.Get(size)
 	if data != nil {
 		copy(*buf, data)
 	} else {
 		copy(*buf, text)
 	}
-	c := w.c
 	c.mu.Lock()
-	if !w.acceptsLocked() {
-		c.mu.Unlock()
-		bufpool.Put(buf)
-		return ErrNotOpen
-	}
-	if err := w.checkRoomLocked(int64(size)); err != nil {
+	if err := w.admitLocked(size); err != nil {
 		c.mu.Unlock()
 		bufpool.Put(buf)
 		return err
 	}
+	w.queueLocked(outMessage{op: op, buf: buf, payload: *buf, size: int64(size), noCompress: noCompress})
+	w.sendUnlock()
+	return nil
+}
+
+// admitLocked returns why a message of size bytes cannot be queued now, or
+// nil. c.mu is held.
+func (w *writer) admitLocked(size int) error {
+	if !w.acceptsLocked() {
+		return ErrNotOpen
+	}
+	return w.checkRoomLocked(int64(size))
+}
+
+// queueLocked numbers m and queues it. c.mu is held.
+func (w *writer) queueLocked(m outMessage) {
 	w.seq++
-	m := outMessage{op: op, buf: buf, payload: *buf, size: int64(size), noCompress: noCompress, seq: w.seq}
+	m.seq = w.seq
 	if w.streaming {
 		// Behind the streamed message: no data frame may come between
 		// its pieces.
@@ -139,9 +176,7 @@ func (w *writer) enqueue(op frame.Opcode, data []byte, text string, noCompress b
 	} else {
 		w.data = append(w.data, m)
 	}
-	w.queued += int64(size)
-	w.sendUnlock()
-	return nil
+	w.queued += m.size
 }
 
 // acceptsLocked reports whether data may still be queued: until the close
@@ -423,11 +458,66 @@ func (w *writer) writeNowLocked() bool {
 	for i := 0; w.round(true); i++ {
 		w.c.mu.Lock()
 		if i+1 == maxNowRounds {
+			w.unborrowLocked()
 			go w.runFn()
 			w.c.mu.Unlock()
 			return true
 		}
 	}
+	return true
+}
+
+// canWriteNowLocked reports whether a message queued now would be written
+// by its sender (see writeNowLocked) with nothing queued before it. c.mu
+// is held.
+func (w *writer) canWriteNowLocked() bool {
+	return w.now != nil && !w.active && w.c.state == StateOpen && !w.corked.Load() &&
+		!w.streaming && !w.pendingLocked()
+}
+
+// unborrowLocked copies what the writer still needs of a sender's memory
+// (see enqueue) into pooled buffers: the messages not yet framed whole, and
+// the bytes a round left unwritten. The sender calls it, as the writer,
+// before it hands the rest to the writer goroutine and returns. c.mu is
+// held.
+func (w *writer) unborrowLocked() {
+	borrowed := false
+	for i := range w.cur {
+		borrowed = own(&w.cur[i]) || borrowed
+	}
+	for i := w.head; i < len(w.data); i++ {
+		own(&w.data[i])
+	}
+	if !borrowed || w.s == nil || len(w.s.bufs) == 0 {
+		return
+	}
+	n := 0
+	for _, b := range w.s.bufs {
+		n += len(b)
+	}
+	w.s.rest = bufpool.Get(n)
+	rest := (*w.s.rest)[:0]
+	for _, b := range w.s.bufs {
+		rest = append(rest, b...)
+	}
+	clear(w.s.iov[:w.s.used])
+	w.s.iov[0] = rest
+	w.s.bufs, w.s.used = w.s.iov[:1], 1
+}
+
+// own gives a borrowed message a pooled copy of its payload, unless all
+// its frames are built already, and reports whether it was borrowed.
+func own(m *outMessage) bool {
+	if !m.borrowed {
+		return false
+	}
+	if m.done {
+		m.payload, m.borrowed = nil, false
+		return true
+	}
+	m.buf = bufpool.Get(len(m.payload))
+	copy(*m.buf, m.payload)
+	m.payload, m.borrowed = *m.buf, false
 	return true
 }
 
@@ -491,6 +581,9 @@ func (w *writer) round(now bool) bool {
 			err = nil
 		}
 		if err == nil && len(w.s.bufs) > 0 {
+			c.mu.Lock()
+			w.unborrowLocked()
+			c.mu.Unlock()
 			go w.finishRound(keepalive, sendClose)
 			return false
 		}
@@ -515,6 +608,8 @@ func (w *writer) finishRound(keepalive, sendClose bool) {
 func (w *writer) roundWritten(err error, keepalive, sendClose bool) bool {
 	c := w.c
 	clear(w.s.iov[:w.s.used])
+	bufpool.Put(w.s.rest)
+	w.s.rest = nil
 	c.mu.Lock()
 	if err != nil {
 		w.releaseCur()
@@ -676,7 +771,7 @@ func (w *writer) applyExtensions(m *outMessage) error {
 		}
 		if p := w.ext.Payload; len(p) > 0 && &p[0] == &(*spare)[:1][0] {
 			bufpool.Put(m.buf)
-			m.buf = spare
+			m.buf, m.borrowed = spare, false
 		} else {
 			bufpool.Put(spare)
 		}

@@ -2,6 +2,7 @@ package wsconn
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -38,8 +39,17 @@ func TestSendNeverWaitsForTheStream(t *testing.T) {
 	sent := make(chan int, 1)
 	go func() {
 		n := 0
+		buf := make([]byte, 0, 1100)
 		for ; n < maxMessages; n++ {
-			if err := c.SendBinary(numbered(n)); err != nil {
+			// One buffer for every send, scribbled over after each: a
+			// send keeps none of the caller's memory once it returns,
+			// even when the socket took only part of it.
+			buf = append(buf[:0], numbered(n)...)
+			err := c.SendBinary(buf)
+			for i := range buf {
+				buf[i] = 0xEE
+			}
+			if err != nil {
 				if !errors.Is(err, ErrQueueFull) {
 					t.Errorf("send %d: %v", n, err)
 				}
@@ -66,6 +76,49 @@ func TestSendNeverWaitsForTheStream(t *testing.T) {
 	}
 	require.NoError(t, c.Flush(testCtx(t)))
 	assert.Zero(t, c.BufferedAmount())
+}
+
+// TestSendOfALargeMessageKeepsNoCallerMemory: a server writes a message
+// from the caller's memory while the socket takes it; a message larger
+// than a few write rounds goes on from a copy, so the caller may reuse its
+// buffer as soon as the send returns.
+func TestSendOfALargeMessageKeepsNoCallerMemory(t *testing.T) {
+	a, b := tcpConns(t)
+	c := NewWebsocketConnection(iostream.NewConn(a), testURI, ConnectionServer, "", "", nil, nil)
+	t.Cleanup(func() {
+		c.Abort()
+		b.Close()
+	})
+	const size = 4 << 20 // 16 rounds of 256 KiB
+	want := payloadOf(size)
+	buf := append([]byte(nil), want...)
+	require.NoError(t, c.SendBinary(buf))
+	for i := range buf {
+		buf[i] = 0xEE
+	}
+	text := string(want[:1<<20])
+	require.NoError(t, c.SendText(text))
+
+	p := &rawPeer{t: t, conn: b, br: bufio.NewReader(b), mask: true}
+	got := make([]byte, 0, size)
+	for {
+		h, payload := p.read()
+		got = append(got, payload...)
+		if h.Fin {
+			break
+		}
+	}
+	require.Equal(t, len(want), len(got))
+	require.True(t, bytes.Equal(want, got), "the message arrives as it was when sent")
+	got = got[:0]
+	for {
+		h, payload := p.read()
+		got = append(got, payload...)
+		if h.Fin {
+			break
+		}
+	}
+	require.Equal(t, text, string(got))
 }
 
 // numbered returns a message of 1000 to 1012 bytes that tells its number.

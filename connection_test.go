@@ -624,15 +624,7 @@ func (s plainStream) Close() error {
 
 func TestLocalAndRemoteAddr(t *testing.T) {
 	a, b := tcpConns(t)
-	client := NewWebsocketConnection(a, testURI, ConnectionClient, "", "", nil, nil)
-	server := NewWebsocketConnection(b, testURI, ConnectionServer, "", "", nil, nil)
-	cr, sr := record(client), record(server)
-	defer func() {
-		client.Abort()
-		server.Abort()
-		cr.waitClosed(t)
-		sr.waitClosed(t)
-	}()
+	client, server, _, _ := pairOver(t, a, b, nil)
 	assert.Equal(t, a.LocalAddr(), client.LocalAddr())
 	assert.Equal(t, a.RemoteAddr(), client.RemoteAddr())
 	assert.Equal(t, b.LocalAddr(), server.LocalAddr())

@@ -122,7 +122,8 @@ func (w *writer) init(c *WebsocketConnection, caps io.ReadWriteCloser) {
 func (w *writer) enqueue(op frame.Opcode, data []byte, text string, noCompress bool) error {
 	size := len(data) + len(text)
 	c := w.c
-	if c.connType == ConnectionServer {
+	// In a batch (corked) the message is queued: no need to look.
+	if c.connType == ConnectionServer && !w.corked.Load() {
 		c.mu.Lock()
 		if err := w.admitLocked(size); err != nil {
 			c.mu.Unlock()

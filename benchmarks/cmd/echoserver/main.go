@@ -1,7 +1,7 @@
 // Command echoserver runs the echo server of one library, for the
 // benchmark.
 //
-//	echoserver -lib wsconn|gorilla|coder|gws|gobwas|rawtcp [-addr 127.0.0.1:0] [-stats 127.0.0.1:0] [-deflate]
+//	echoserver -lib wsconn|gorilla|coder|gws|gobwas|rawtcp [-addr 127.0.0.1:0] [-stats 127.0.0.1:0] [-deflate] [-cpuprofile FILE]
 //
 // It prints "stats on http://ADDR/stats", then "listening on ws://ADDR/"
 // (tcp:// for rawtcp, a plain TCP echo) once it accepts connections. GET
@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -34,6 +35,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "`address` to serve WebSocket on; port 0 picks a free port")
 	statsAddr := flag.String("stats", "127.0.0.1:0", "`address` to serve GET /stats on")
 	deflate := flag.Bool("deflate", false, "accept permessage-deflate")
+	cpuProfile := flag.String("cpuprofile", "", "write the server's CPU profile to `file` when it exits")
 	flag.Parse()
 	if flag.NArg() > 0 || *lib == "" {
 		flag.Usage()
@@ -41,8 +43,21 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "echoserver:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(ctx, *lib, *addr, *statsAddr, *deflate, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "echoserver:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

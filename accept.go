@@ -113,7 +113,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Webso
 	hs := make(http.Header)
 	protocol, exts, err := opts.server().Process(r, hs)
 	if err != nil {
-		handshake.WriteError(w, err)
+		handshake.WriteError(w, r, err)
 		return nil, fmt.Errorf("wsconn: accept: %w", err)
 	}
 	head := responseHead(w.Header(), opts.ResponseHeader, hs)

@@ -69,7 +69,7 @@ func acceptStream(stream io.ReadWriteCloser, opts *AcceptOptions) (*WebsocketCon
 	protocol, exts, err := opts.server().Process(r, hs)
 	if err != nil {
 		w := &refusalWriter{header: make(http.Header)}
-		handshake.WriteError(w, err)
+		handshake.WriteError(w, r, err)
 		writeRefusal(stream, w.status, w.header, w.body.String())
 		return nil, err
 	}

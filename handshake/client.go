@@ -22,16 +22,21 @@ import (
 // removes Origin, Sec-WebSocket-Protocol and Sec-WebSocket-Extensions when
 // it has nothing to put there, so that the request offers exactly what the
 // arguments say; other headers, such as cookies or authorization, are kept.
-// An empty Method becomes GET; another method than GET is refused with
-// ErrMethod. Protocols must be distinct tokens (ErrProtocol), and the
-// extensions' names and parameters must make a valid header (ErrExtension).
+// An empty Method becomes GET. Method CONNECT prepares the extended
+// CONNECT request that opens a WebSocket over HTTP/2 or HTTP/3 (RFC 8441,
+// RFC 9220): the request gets a header named ":protocol" with the value
+// websocket, standing for the pseudo-header as golang.org/x/net/http2's
+// Transport takes it, and no Upgrade, Connection or Sec-WebSocket-Key.
+// Other methods are refused with ErrMethod. Protocols must be distinct
+// tokens (ErrProtocol), and the extensions' names and parameters must make
+// a valid header (ErrExtension).
 func ClientPrepare(req *http.Request, origin string, protocols []string, supported *extensions.Registry) error {
 	switch req.Method {
 	case "":
 		req.Method = http.MethodGet
-	case http.MethodGet:
+	case http.MethodGet, http.MethodConnect:
 	default:
-		return &Error{Err: ErrMethod, Value: req.Method, detail: "want GET"}
+		return &Error{Err: ErrMethod, Value: req.Method, detail: "want GET, or CONNECT over HTTP/2 and HTTP/3"}
 	}
 
 	var offers []extensions.Offer
@@ -54,18 +59,25 @@ func ClientPrepare(req *http.Request, origin string, protocols []string, support
 	}
 	protoHeader := strings.Join(protocols, ", ")
 
-	key, err := newKey()
-	if err != nil {
-		return err
-	}
 	if req.Header == nil {
 		req.Header = make(http.Header)
 	}
 	h := req.Header
-	h.Set(hUpgrade, "websocket")
-	h.Set(hConnection, "Upgrade")
+	if isConnectForm(req) {
+		h.Del(hUpgrade)
+		h.Del(hConnection)
+		h.Del(hKey)
+		h.Set(protocolHeader, "websocket")
+	} else {
+		key, err := newKey()
+		if err != nil {
+			return err
+		}
+		h.Set(hUpgrade, "websocket")
+		h.Set(hConnection, "Upgrade")
+		h.Set(hKey, key)
+	}
 	h.Set(hVersion, "13")
-	h.Set(hKey, key)
 	setOrDelete(h, hOrigin, origin)
 	setOrDelete(h, hProtocol, protoHeader)
 	setOrDelete(h, hExtensions, extHeader)
@@ -88,32 +100,23 @@ func ClientPrepare(req *http.Request, origin string, protocols []string, support
 // fresh instance for the client side; two extensions may not claim the same
 // reserved bits (ErrExtension).
 //
+// For an extended CONNECT request (HTTP/2 and HTTP/3) the response must
+// have a 2xx status instead, 200 OK as a rule, and has no Upgrade,
+// Connection or Sec-WebSocket-Accept to check; Sec-WebSocket-Protocol and
+// Sec-WebSocket-Extensions are checked alike.
+//
 // ClientVerify returns the protocol chosen by the server and the
 // configured extensions in the order of the response, the order in which
 // a connection applies them. It does not read resp.Body.
 func ClientVerify(req *http.Request, resp *http.Response, supported *extensions.Registry) (protocol string, exts []extensions.Extension, err error) {
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		return "", nil, &StatusError{StatusCode: resp.StatusCode, Response: resp}
+	if isConnectForm(req) {
+		if resp.StatusCode/100 != 2 {
+			return "", nil, &StatusError{StatusCode: resp.StatusCode, Response: resp}
+		}
+	} else if err := verifyUpgrade(req, resp); err != nil {
+		return "", nil, err
 	}
 	h := resp.Header
-	if v := h.Values(hUpgrade); !httpguts.HeaderValuesContainsToken(v, "websocket") {
-		return "", nil, &Error{Header: hUpgrade, Value: strings.Join(v, ", "), Err: ErrUpgrade, detail: missingOr(v, `no "websocket" token`)}
-	}
-	if v := h.Values(hConnection); !httpguts.HeaderValuesContainsToken(v, "upgrade") {
-		return "", nil, &Error{Header: hConnection, Value: strings.Join(v, ", "), Err: ErrConnection, detail: missingOr(v, `no "upgrade" token`)}
-	}
-
-	key, detail, ok := single(req.Header, hKey)
-	if !ok {
-		return "", nil, &Error{Header: hKey, Value: key, Err: ErrKey, detail: "request: " + detail}
-	}
-	accept, detail, ok := single(h, hAccept)
-	if !ok {
-		return "", nil, &Error{Header: hAccept, Value: accept, Err: ErrAccept, detail: detail}
-	}
-	if want := AcceptKey(key); accept != want {
-		return "", nil, &Error{Header: hAccept, Value: accept, Err: ErrAccept, detail: "want " + quote(want)}
-	}
 
 	protocol, err = verifyProtocol(req.Header.Values(hProtocol), h.Values(hProtocol))
 	if err != nil {
@@ -124,6 +127,33 @@ func ClientVerify(req *http.Request, resp *http.Response, supported *extensions.
 		return "", nil, err
 	}
 	return protocol, exts, nil
+}
+
+// verifyUpgrade checks the parts of an HTTP/1.1 answer that switch the
+// connection to WebSocket.
+func verifyUpgrade(req *http.Request, resp *http.Response) error {
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		return &StatusError{StatusCode: resp.StatusCode, Response: resp}
+	}
+	h := resp.Header
+	if v := h.Values(hUpgrade); !httpguts.HeaderValuesContainsToken(v, "websocket") {
+		return &Error{Header: hUpgrade, Value: strings.Join(v, ", "), Err: ErrUpgrade, detail: missingOr(v, `no "websocket" token`)}
+	}
+	if v := h.Values(hConnection); !httpguts.HeaderValuesContainsToken(v, "upgrade") {
+		return &Error{Header: hConnection, Value: strings.Join(v, ", "), Err: ErrConnection, detail: missingOr(v, `no "upgrade" token`)}
+	}
+	key, detail, ok := single(req.Header, hKey)
+	if !ok {
+		return &Error{Header: hKey, Value: key, Err: ErrKey, detail: "request: " + detail}
+	}
+	accept, detail, ok := single(h, hAccept)
+	if !ok {
+		return &Error{Header: hAccept, Value: accept, Err: ErrAccept, detail: detail}
+	}
+	if want := AcceptKey(key); accept != want {
+		return &Error{Header: hAccept, Value: accept, Err: ErrAccept, detail: "want " + quote(want)}
+	}
+	return nil
 }
 
 // verifyProtocol checks the Sec-WebSocket-Protocol lines of a response

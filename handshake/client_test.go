@@ -91,7 +91,7 @@ func TestClientPrepareErrors(t *testing.T) {
 		msg       string
 	}{
 		{name: "POST", method: http.MethodPost, err: handshake.ErrMethod,
-			msg: `handshake: method is not GET "POST": want GET`},
+			msg: `handshake: wrong method "POST": want GET, or CONNECT over HTTP/2 and HTTP/3`},
 		{name: "protocol not a token", protocols: []string{"chat", "a b"}, err: handshake.ErrProtocol,
 			msg: `handshake: invalid Sec-WebSocket-Protocol "a b": not a token`},
 		{name: "protocol with comma", protocols: []string{"a,b"}, err: handshake.ErrProtocol,

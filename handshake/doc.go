@@ -8,6 +8,11 @@
 // it, Server.Process, which also chooses the subprotocol and negotiates the
 // extensions; WriteError answers a refused request.
 //
+// Over HTTP/2 and HTTP/3 the same functions handle the extended CONNECT
+// form of the handshake (RFC 8441, RFC 9220): a client prepares a request
+// whose Method is CONNECT, a server's Check and Process recognise one,
+// and the answer is a 200 response instead of a 101.
+//
 // Every failed check is an *Error wrapping one of the Err sentinels, so that
 // errors.Is tells which check failed and errors.As gives the header, the
 // offending value and, on a server, the HTTP status to answer with. A client

@@ -10,8 +10,9 @@ import (
 // These sentinels tell which check of the handshake failed. A failed
 // check is reported as an *Error that wraps exactly one of them.
 var (
-	// ErrMethod reports a request whose method is not GET.
-	ErrMethod = errors.New("handshake: method is not GET")
+	// ErrMethod reports a request whose method does not open a
+	// WebSocket: GET over HTTP/1.1, CONNECT over HTTP/2 and HTTP/3.
+	ErrMethod = errors.New("handshake: wrong method")
 	// ErrHTTPVersion reports a request older than HTTP/1.1.
 	ErrHTTPVersion = errors.New("handshake: HTTP version is older than 1.1")
 	// ErrMissingHost reports a request without a Host header.
@@ -114,33 +115,47 @@ func (e *StatusError) Error() string {
 	if text := http.StatusText(e.StatusCode); text != "" {
 		status += " " + text
 	}
-	return "handshake: server answered " + status + ", want 101 Switching Protocols"
+	want := "101 Switching Protocols"
+	if e.Response != nil && e.Response.Request != nil && isConnectForm(e.Response.Request) {
+		want = "200 OK"
+	}
+	return "handshake: server answered " + status + ", want " + want
 }
 
-// WriteError writes a refusal of a handshake request: the status of err
-// when it is an *Error (400 Bad Request otherwise) and a short text/plain
-// body saying why. A 426 Upgrade Required refusal carries Upgrade,
-// Connection: Upgrade and Sec-WebSocket-Version: 13. Every refusal carries
-// Connection: close, so that an http.Server closes the connection after
-// the response: a refused client has no further use for it, and it would
-// otherwise stay open as an idle keep-alive connection, or read as HTTP
-// whatever frames the client sent after its request. Call it before
-// anything else is written to w.
-func WriteError(w http.ResponseWriter, err error) {
+// WriteError writes a refusal of the handshake request r: the status of
+// err when it is an *Error (400 Bad Request otherwise) and a short
+// text/plain body saying why. A refusal of ErrVersion carries
+// Sec-WebSocket-Version: 13, and over HTTP/1.1 is a 426 Upgrade Required
+// with Upgrade and Connection: Upgrade.
+//
+// Over HTTP/1.1 (and when r is nil) every refusal carries Connection: close, so that an
+// http.Server closes the connection after the response: a refused client
+// has no further use for it, and it would otherwise stay open as an idle
+// keep-alive connection, or read as HTTP whatever frames the client sent
+// after its request. Over HTTP/2 and HTTP/3 only the request's stream
+// ends: the connection carries other requests, and a Connection header
+// there would make net/http shut it down. Call WriteError before anything
+// else is written to w.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusBadRequest
 	var e *Error
 	if errors.As(err, &e) && e.Status != 0 {
 		status = e.Status
 	}
 	h := w.Header()
-	// net/http closes the connection after the response when the first
-	// Connection value is exactly "close"; "close, Upgrade" would not do.
-	connection := []string{"close"}
-	if status == http.StatusUpgradeRequired {
-		setUpgradeRequired(h)
-		connection = append(connection, "Upgrade")
+	if errors.Is(err, ErrVersion) {
+		status = setVersionRequired(h, r)
 	}
-	h["Connection"] = connection
+	if !overHTTP2(r) {
+		// net/http closes the connection after the response when the
+		// first Connection value is exactly "close"; "close, Upgrade"
+		// would not do.
+		connection := []string{"close"}
+		if status == http.StatusUpgradeRequired {
+			connection = append(connection, "Upgrade")
+		}
+		h["Connection"] = connection
+	}
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
@@ -151,12 +166,27 @@ func WriteError(w http.ResponseWriter, err error) {
 	_, _ = w.Write([]byte(msg + "\n"))
 }
 
-// setUpgradeRequired fills h for a 426 answer (RFC 6455 section 4.4, RFC
-// 9110 section 15.5.22).
-func setUpgradeRequired(h http.Header) {
+// versionStatus is the status that refuses r for its
+// Sec-WebSocket-Version: 426 Upgrade Required, which needs an Upgrade
+// header, over HTTP/1.1, and 400 over HTTP/2 and HTTP/3.
+func versionStatus(r *http.Request) int {
+	if overHTTP2(r) {
+		return http.StatusBadRequest
+	}
+	return http.StatusUpgradeRequired
+}
+
+// setVersionRequired fills h for a refusal of r's Sec-WebSocket-Version
+// (RFC 6455 section 4.4; RFC 9110 section 15.5.22 for the 426) and
+// returns its status.
+func setVersionRequired(h http.Header, r *http.Request) int {
+	h.Set("Sec-WebSocket-Version", "13")
+	if overHTTP2(r) {
+		return http.StatusBadRequest
+	}
 	h.Set("Upgrade", "websocket")
 	h.Set("Connection", "Upgrade")
-	h.Set("Sec-WebSocket-Version", "13")
+	return http.StatusUpgradeRequired
 }
 
 // quote quotes s for an error message, cutting it when it is long.

@@ -84,7 +84,7 @@ func TestWriteError(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			handshake.WriteError(w, tt.err)
+			handshake.WriteError(w, nil, tt.err)
 			assert.Equal(t, tt.status, w.Code)
 			assert.Equal(t, tt.body, w.Body.String())
 			h := w.Header().Clone()
@@ -104,7 +104,7 @@ func TestWriteErrorAfterProcess(t *testing.T) {
 	w := httptest.NewRecorder()
 	_, _, err := (&handshake.Server{}).Process(r, w.Header())
 	require.Error(t, err)
-	handshake.WriteError(w, err)
+	handshake.WriteError(w, r, err)
 	assert.Equal(t, http.StatusUpgradeRequired, w.Code)
 	assert.Equal(t, []string{"13"}, w.Header().Values("Sec-WebSocket-Version"))
 	assert.Equal(t, []string{"close", "Upgrade"}, w.Header().Values("Connection"))
@@ -123,7 +123,7 @@ func TestWriteErrorClosesConnection(t *testing.T) {
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err, ok := errs[r.URL.Path]; ok {
-			handshake.WriteError(w, err)
+			handshake.WriteError(w, r, err)
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))

@@ -22,7 +22,7 @@ func ExampleServer_Process() {
 	w := httptest.NewRecorder()
 	protocol, _, err := server.Process(r, w.Header())
 	if err != nil {
-		handshake.WriteError(w, err)
+		handshake.WriteError(w, r, err)
 		return
 	}
 	// A real handler now hijacks the connection, writes
@@ -37,7 +37,7 @@ func ExampleServer_Process() {
 	r.Header.Set("Sec-WebSocket-Version", "8")
 	w = httptest.NewRecorder()
 	if _, _, err := server.Process(r, w.Header()); err != nil {
-		handshake.WriteError(w, err)
+		handshake.WriteError(w, r, err)
 	}
 	fmt.Println(w.Code, w.Header().Get("Sec-WebSocket-Version"), w.Body.String())
 	// Output:

@@ -81,7 +81,7 @@ func TestOverHTTP(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _, err := server.Process(r, w.Header())
 		if err != nil {
-			handshake.WriteError(w, err)
+			handshake.WriteError(w, r, err)
 			return
 		}
 		conn, rw, err := http.NewResponseController(w).Hijack()

@@ -3,6 +3,7 @@ package handshake
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
@@ -93,8 +94,17 @@ type clientRequest struct {
 // offer it refuses, such as one with a repeated parameter, is declined by
 // Process, not refused here.
 //
+// Over HTTP/2 and HTTP/3 a WebSocket opens with an extended CONNECT
+// request instead (RFC 8441, RFC 9220): Check then wants method CONNECT
+// with :protocol websocket (ErrUpgrade, with Header ":protocol") in place
+// of the Upgrade, Connection and Sec-WebSocket-Key checks, and refuses a
+// GET with ErrMethod. The :protocol is read from a header named ":protocol",
+// as net/http's server gives it, or from r.Proto, as quic-go's http3 server
+// gives it. A CONNECT over HTTP/1.1 is refused with ErrMethod.
+//
 // Check returns nil or an *Error whose Status is the HTTP status to answer
-// with: 426 for ErrVersion, 403 for ErrOrigin and 400 otherwise.
+// with: 426 for ErrVersion (400 over HTTP/2 and HTTP/3, which have no
+// Upgrade), 403 for ErrOrigin and 400 otherwise.
 func (s *Server) Check(r *http.Request) error {
 	if _, err := s.check(r); err != nil {
 		return err
@@ -104,20 +114,30 @@ func (s *Server) Check(r *http.Request) error {
 
 func (s *Server) check(r *http.Request) (*clientRequest, *Error) {
 	h := r.Header
-	if r.Method != http.MethodGet {
+	connect := isConnectForm(r)
+	switch {
+	case connect:
+		if err := checkConnect(r); err != nil {
+			return nil, err
+		}
+	case r.Method != http.MethodGet:
 		return nil, &Error{Status: http.StatusBadRequest, Value: r.Method, Err: ErrMethod, detail: "want GET"}
-	}
-	if !r.ProtoAtLeast(1, 1) {
+	case overHTTP2(r):
+		return nil, &Error{Status: http.StatusBadRequest, Value: r.Method, Err: ErrMethod,
+			detail: "over HTTP/" + strconv.Itoa(r.ProtoMajor) + " a WebSocket opens with CONNECT and :protocol websocket (RFC 8441, RFC 9220)"}
+	case !r.ProtoAtLeast(1, 1):
 		return nil, &Error{Status: http.StatusBadRequest, Value: r.Proto, Err: ErrHTTPVersion}
 	}
 	if r.Host == "" {
 		return nil, &Error{Status: http.StatusBadRequest, Header: "Host", Err: ErrMissingHost}
 	}
-	if v := h.Values(hUpgrade); !httpguts.HeaderValuesContainsToken(v, "websocket") {
-		return nil, &Error{Status: http.StatusBadRequest, Header: hUpgrade, Value: strings.Join(v, ", "), Err: ErrUpgrade, detail: missingOr(v, `no "websocket" token`)}
-	}
-	if v := h.Values(hConnection); !httpguts.HeaderValuesContainsToken(v, "upgrade") {
-		return nil, &Error{Status: http.StatusBadRequest, Header: hConnection, Value: strings.Join(v, ", "), Err: ErrConnection, detail: missingOr(v, `no "upgrade" token`)}
+	if !connect {
+		if v := h.Values(hUpgrade); !httpguts.HeaderValuesContainsToken(v, "websocket") {
+			return nil, &Error{Status: http.StatusBadRequest, Header: hUpgrade, Value: strings.Join(v, ", "), Err: ErrUpgrade, detail: missingOr(v, `no "websocket" token`)}
+		}
+		if v := h.Values(hConnection); !httpguts.HeaderValuesContainsToken(v, "upgrade") {
+			return nil, &Error{Status: http.StatusBadRequest, Header: hConnection, Value: strings.Join(v, ", "), Err: ErrConnection, detail: missingOr(v, `no "upgrade" token`)}
+		}
 	}
 
 	version, detail, ok := single(h, hVersion)
@@ -125,15 +145,18 @@ func (s *Server) check(r *http.Request) (*clientRequest, *Error) {
 		detail = "want 13"
 	}
 	if detail != "" {
-		return nil, &Error{Status: http.StatusUpgradeRequired, Header: hVersion, Value: version, Err: ErrVersion, detail: detail}
+		return nil, &Error{Status: versionStatus(r), Header: hVersion, Value: version, Err: ErrVersion, detail: detail}
 	}
 
-	key, detail, ok := single(h, hKey)
-	if ok {
-		detail = checkKey(key)
-	}
-	if detail != "" {
-		return nil, &Error{Status: http.StatusBadRequest, Header: hKey, Value: key, Err: ErrKey, detail: detail}
+	var key string
+	if !connect {
+		key, detail, ok = single(h, hKey)
+		if ok {
+			detail = checkKey(key)
+		}
+		if detail != "" {
+			return nil, &Error{Status: http.StatusBadRequest, Header: hKey, Value: key, Err: ErrKey, detail: detail}
+		}
 	}
 
 	if err := s.checkOrigin(r); err != nil {
@@ -158,7 +181,9 @@ func (s *Server) check(r *http.Request) (*clientRequest, *Error) {
 // Process runs Check on r and, when r passes, fills h, the header of the
 // 101 Switching Protocols response to send, with Upgrade, Connection,
 // Sec-WebSocket-Accept, the chosen subprotocol if any (see Protocols), and
-// the negotiated extensions.
+// the negotiated extensions. For an extended CONNECT request (HTTP/2 and
+// HTTP/3) h is the header of a 200 response, and gets only the
+// subprotocol and the extensions.
 //
 // Extensions are negotiated as RFC 7692 section 5 describes: Process takes
 // the client's offers in order, ignores those of unsupported extensions and
@@ -178,8 +203,8 @@ func (s *Server) check(r *http.Request) (*clientRequest, *Error) {
 func (s *Server) Process(r *http.Request, h http.Header) (protocol string, exts []extensions.Extension, err error) {
 	req, cerr := s.check(r)
 	if cerr != nil {
-		if cerr.Status == http.StatusUpgradeRequired {
-			setUpgradeRequired(h)
+		if cerr.Err == ErrVersion {
+			setVersionRequired(h, r)
 		}
 		return "", nil, cerr
 	}
@@ -209,9 +234,11 @@ func (s *Server) Process(r *http.Request, h http.Header) (protocol string, exts 
 		answers = append(answers, answer)
 	}
 
-	h.Set(hUpgrade, "websocket")
-	h.Set(hConnection, "Upgrade")
-	h.Set(hAccept, AcceptKey(req.key))
+	if !isConnectForm(r) {
+		h.Set(hUpgrade, "websocket")
+		h.Set(hConnection, "Upgrade")
+		h.Set(hAccept, AcceptKey(req.key))
+	}
 	setOrDelete(h, hProtocol, protocol)
 	setOrDelete(h, hExtensions, extensions.FormatHeader(answers))
 	return protocol, exts, nil

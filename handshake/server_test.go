@@ -33,6 +33,21 @@ func newRequest(headers ...string) *http.Request {
 	return r
 }
 
+// toConnect turns a request made by newRequest into an extended CONNECT
+// (RFC 8441, RFC 9220) over HTTP/major, with proto as the request's Proto:
+// net/http gives "HTTP/2.0" and :protocol as a header, quic-go's http3 the
+// :protocol as Proto.
+func toConnect(proto string, major int) func(r *http.Request) {
+	return func(r *http.Request) {
+		r.Method = http.MethodConnect
+		r.Proto, r.ProtoMajor, r.ProtoMinor = proto, major, 0
+		r.Header.Del("Upgrade")
+		r.Header.Del("Connection")
+		r.Header.Del("Sec-WebSocket-Key")
+		r.Header.Set(":protocol", "websocket")
+	}
+}
+
 func TestServerCheckAccepts(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -47,7 +62,15 @@ func TestServerCheckAccepts(t *testing.T) {
 		}},
 		{"connection empty elements", func(r *http.Request) { r.Header.Set("Connection", ",, upgrade ,") }},
 		{"version with spaces", func(r *http.Request) { r.Header.Set("Sec-WebSocket-Version", " 13\t") }},
-		{"HTTP/2.0", func(r *http.Request) { r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/2.0", 2, 0 }},
+		{"HTTP/2 extended CONNECT", toConnect("HTTP/2.0", 2)},
+		{"HTTP/2 extended CONNECT, :protocol case", func(r *http.Request) {
+			toConnect("HTTP/2.0", 2)(r)
+			r.Header.Set(":protocol", "WebSocket")
+		}},
+		{"HTTP/3 extended CONNECT as quic-go gives it", func(r *http.Request) {
+			toConnect("websocket", 3)(r)
+			r.Header.Del(":protocol")
+		}},
 		{"same origin", func(r *http.Request) { r.Header.Set("Origin", "http://example.com") }},
 		{"protocols", func(r *http.Request) {
 			r.Header.Add("Sec-WebSocket-Protocol", "chat, superchat")
@@ -77,9 +100,35 @@ func TestServerCheckErrors(t *testing.T) {
 		msg    string // the whole message
 	}{
 		{"method POST", func(r *http.Request) { r.Method = http.MethodPost },
-			handshake.ErrMethod, 400, "", `handshake: method is not GET "POST": want GET`},
+			handshake.ErrMethod, 400, "", `handshake: wrong method "POST": want GET`},
 		{"HTTP/1.0", func(r *http.Request) { r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.0", 1, 0 },
 			handshake.ErrHTTPVersion, 400, "", `handshake: HTTP version is older than 1.1 "HTTP/1.0"`},
+		{"GET over HTTP/2", func(r *http.Request) { r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/2.0", 2, 0 },
+			handshake.ErrMethod, 400, "", `handshake: wrong method "GET": over HTTP/2 a WebSocket opens with CONNECT and :protocol websocket (RFC 8441, RFC 9220)`},
+		{"GET over HTTP/3", func(r *http.Request) { r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/3.0", 3, 0 },
+			handshake.ErrMethod, 400, "", `handshake: wrong method "GET": over HTTP/3 a WebSocket opens with CONNECT and :protocol websocket (RFC 8441, RFC 9220)`},
+		{"CONNECT over HTTP/1.1", func(r *http.Request) { r.Method = http.MethodConnect },
+			handshake.ErrMethod, 400, "", `handshake: wrong method "CONNECT": CONNECT opens a WebSocket only over HTTP/2 and HTTP/3; want GET over HTTP/1`},
+		{"CONNECT without :protocol", func(r *http.Request) {
+			toConnect("HTTP/2.0", 2)(r)
+			r.Header.Del(":protocol")
+		}, handshake.ErrUpgrade, 400, ":protocol", `handshake: Upgrade lacks websocket: missing`},
+		{"CONNECT with another :protocol", func(r *http.Request) {
+			toConnect("HTTP/2.0", 2)(r)
+			r.Header.Set(":protocol", "webtransport")
+		}, handshake.ErrUpgrade, 400, ":protocol", `handshake: Upgrade lacks websocket "webtransport": want "websocket"`},
+		{"CONNECT over HTTP/3 with another :protocol", func(r *http.Request) {
+			toConnect("connect-udp", 3)(r)
+			r.Header.Del(":protocol")
+		}, handshake.ErrUpgrade, 400, ":protocol", `handshake: Upgrade lacks websocket "connect-udp": want "websocket"`},
+		{"CONNECT without version", func(r *http.Request) {
+			toConnect("HTTP/2.0", 2)(r)
+			r.Header.Del("Sec-WebSocket-Version")
+		}, handshake.ErrVersion, 400, "Sec-WebSocket-Version", `handshake: unsupported Sec-WebSocket-Version: missing`},
+		{"CONNECT cross origin", func(r *http.Request) {
+			toConnect("HTTP/2.0", 2)(r)
+			r.Header.Set("Origin", "https://evil.example")
+		}, handshake.ErrOrigin, 403, "Origin", `handshake: Origin not allowed "https://evil.example": host "evil.example" is not the request's Host "example.com" and matches no OriginPatterns`},
 		{"no Host", func(r *http.Request) { r.Host = "" },
 			handshake.ErrMissingHost, 400, "Host", `handshake: missing Host`},
 		{"no Upgrade", func(r *http.Request) { r.Header.Del("Upgrade") },
@@ -141,16 +190,20 @@ func TestServerCheckErrors(t *testing.T) {
 			assert.Equal(t, tt.header, e.Header)
 			assert.Equal(t, tt.msg, err.Error())
 
-			// Process fails the same way and answers 426 with the version.
+			// Process fails the same way and answers a wrong version with
+			// the version to use: over HTTP/1.1 a 426 with Upgrade, over
+			// HTTP/2 and HTTP/3 (no Upgrade there) a 400.
 			h := http.Header{}
 			proto, exts, perr := s.Process(r, h)
 			assert.Equal(t, err, perr)
 			assert.Empty(t, proto)
 			assert.Nil(t, exts)
-			if tt.status == http.StatusUpgradeRequired {
-				assert.Equal(t, "13", h.Get("Sec-WebSocket-Version"))
-				assert.Equal(t, "websocket", h.Get("Upgrade"))
-			} else {
+			switch {
+			case tt.err == handshake.ErrVersion && r.ProtoMajor == 1:
+				assert.Equal(t, http.Header{"Sec-Websocket-Version": {"13"}, "Upgrade": {"websocket"}, "Connection": {"Upgrade"}}, h)
+			case tt.err == handshake.ErrVersion:
+				assert.Equal(t, http.Header{"Sec-Websocket-Version": {"13"}}, h)
+			default:
 				assert.Empty(t, h)
 			}
 		})

@@ -77,12 +77,27 @@ type AcceptOptions struct {
 // The connection's URI is the request's URL with its Host, and scheme ws
 // or wss; its Origin is the request's Origin header.
 //
-// WebSocket needs HTTP/1.1: Accept answers a request that came over HTTP/2
-// or later with 505 HTTP Version Not Supported, as wsconn does not
-// implement RFC 8441, and a ResponseWriter that cannot hand over its
-// connection (http.ResponseController's Hijack fails) with 500 and
-// Connection: close. Both return an error. Accept writes nothing to w
-// after it has taken the connection over.
+// A ResponseWriter that cannot hand over its connection
+// (http.ResponseController's Hijack fails) gets 500 and Connection: close,
+// and Accept returns an error. Accept writes nothing to w after it has
+// taken the connection over.
+//
+// Over HTTP/2 and HTTP/3 a WebSocket is the stream of an extended CONNECT
+// request (RFC 8441, RFC 9220), and Accept answers one with 200 and
+// returns a connection over the request's body and the response, flushed
+// at each write; a GET there is refused with 400. Its refusals carry no
+// Connection header, which would shut the whole HTTP/2 connection down.
+// The stream ends when the handler returns, so a handler that calls
+// Accept must not return before the connection is closed, for example
+// with <-c.Done(); Handler waits for it. A handler that returns earlier
+// ends the connection abnormally (1006, ErrStreamReset). Go's HTTP/2
+// server passes extended CONNECT requests to handlers only with
+// GODEBUG=http2xconnect=1 in the environment as the program starts, or
+// when the program imports package github.com/wsconn/wsconn/xconnect;
+// github.com/quic-go/quic-go's http3 server does so by default (module
+// github.com/wsconn/wsconn/http3). The server's timeouts and Shutdown
+// apply to these connections as to any request: set no WriteTimeout, and
+// close the connections when the server shuts down.
 //
 // The connection holds its events until handlers are connected (see
 // NewWebsocketConnection), so a client that speaks first loses nothing.
@@ -103,12 +118,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Webso
 		opts = &AcceptOptions{}
 	}
 	if r.ProtoMajor >= 2 {
-		// No Connection: close here, unlike the refusals below: HTTP/2
-		// forbids the header, and net/http turns it into a GOAWAY that
-		// shuts down the whole connection, with the other requests it
-		// multiplexes.
-		http.Error(w, "WebSocket needs HTTP/1.1; this server does not accept it over "+r.Proto, http.StatusHTTPVersionNotSupported)
-		return nil, fmt.Errorf("wsconn: accept: %s request: WebSocket needs HTTP/1.1 (RFC 8441 is not supported)", r.Proto)
+		return acceptConnect(w, r, opts)
 	}
 	hs := make(http.Header)
 	protocol, exts, err := opts.server().Process(r, hs)
@@ -172,18 +182,25 @@ func (opts *AcceptOptions) newConnection(s io.ReadWriteCloser, r *http.Request, 
 // any mux, such as http.ServeMux.
 //
 // fn runs on the request's goroutine, to set the connection up: connect
-// its handlers, register it somewhere, or serve it to the end. ServeHTTP
-// returns when fn returns; the connection lives on until it is closed, and
-// belongs to the code that fn handed it to. The request's context is
-// cancelled when ServeHTTP returns: it must not bound the connection's
-// work.
+// its handlers, register it somewhere, or serve it to the end. Over
+// HTTP/1.1 ServeHTTP returns when fn returns; the connection lives on
+// until it is closed, and belongs to the code that fn handed it to. The
+// request's context is cancelled when ServeHTTP returns: it must not bound
+// the connection's work. Over HTTP/2 and HTTP/3, where the connection is
+// the request's stream, ServeHTTP returns when fn has returned and the
+// connection is closed.
 func Handler(opts *AcceptOptions, fn func(c *WebsocketConnection, r *http.Request)) http.Handler {
 	if fn == nil {
 		panic("wsconn: Handler: nil fn")
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, err := Accept(w, r, opts); err == nil {
-			fn(c, r)
+		c, err := Accept(w, r, opts)
+		if err != nil {
+			return
+		}
+		fn(c, r)
+		if s, ok := c.stream.(*serverStream); ok {
+			s.wait()
 		}
 	})
 }
@@ -200,6 +217,17 @@ var handshakeHeaders = []string{
 // the handshake's hs, in that order of precedence, from lowest to
 // highest.
 func responseHead(w, extra, hs http.Header) []byte {
+	var b bytes.Buffer
+	b.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
+	responseHeader(w, extra, hs).Write(&b) // sorted; newlines in values become spaces
+	b.WriteString("\r\n")
+	return b.Bytes()
+}
+
+// responseHeader returns the header of the response that accepts a
+// handshake: those of w, extra and the handshake's hs, in that order of
+// precedence, from lowest to highest.
+func responseHeader(w, extra, hs http.Header) http.Header {
 	h := w.Clone()
 	if h == nil {
 		h = make(http.Header)
@@ -220,11 +248,7 @@ func responseHead(w, extra, hs http.Header) []byte {
 			delete(h, name) // as net/http drops them
 		}
 	}
-	var b bytes.Buffer
-	b.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
-	h.Write(&b) // sorted; newlines in values become spaces
-	b.WriteString("\r\n")
-	return b.Bytes()
+	return h
 }
 
 // requestURI returns the URL of the handshake request r as a ws or wss

@@ -81,7 +81,10 @@ func TestAcceptRefusals(t *testing.T) {
 	}
 }
 
-func TestAcceptRefusesHTTP2(t *testing.T) {
+// TestAcceptRefusesGETOverHTTP2: over HTTP/2 a WebSocket opens with an
+// extended CONNECT; a GET is refused with 400, without a Connection header
+// (which would shut the HTTP/2 connection down).
+func TestAcceptRefusesGETOverHTTP2(t *testing.T) {
 	s := httptest.NewUnstartedServer(nil)
 	errs := make(chan error, 1)
 	s.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -100,11 +103,12 @@ func TestAcceptRefusesHTTP2(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	assert.Equal(t, 2, resp.ProtoMajor)
-	assert.Equal(t, http.StatusHTTPVersionNotSupported, resp.StatusCode)
-	assert.Contains(t, string(body), "HTTP/1.1")
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Empty(t, resp.Header.Values("Connection"))
+	assert.Contains(t, string(body), "over HTTP/2 a WebSocket opens with CONNECT and :protocol websocket")
 	err = <-errs
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "HTTP/2.0 request")
+	require.ErrorIs(t, err, handshake.ErrMethod)
+	assert.Contains(t, err.Error(), "wsconn: accept: ")
 }
 
 // noHijack is a ResponseWriter that cannot hand its connection over.

@@ -2,7 +2,6 @@ package wsconn
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -12,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,9 +62,36 @@ type DialOptions struct {
 	// TLSConfig configures TLS for wss:// and https:// URLs and for
 	// https:// proxies. Its ServerName defaults to the host of the URL
 	// (for a proxy, it is always the proxy's host), and its NextProtos
-	// are replaced by "http/1.1", as the handshake needs HTTP/1.1. Nil
-	// means the zero tls.Config.
+	// are replaced by the HTTP versions Dial offers: "http/1.1", and "h2"
+	// when HTTPProtocols allows HTTP/2. Nil means the zero tls.Config.
 	TLSConfig *tls.Config
+
+	// HTTPProtocols chooses the HTTP versions the WebSocket may run over;
+	// the zero value means HTTP/1.1 alone.
+	//
+	// With HTTP2 set, a wss:// Dial offers h2 in TLS and, when the server
+	// chooses it and its SETTINGS allow extended CONNECT (RFC 8441), opens
+	// the WebSocket as a stream of that HTTP/2 connection. Otherwise it
+	// falls back to HTTP/1.1 when HTTP1 is set too, or fails: with
+	// HTTP2 alone, HTTP/2 is required. UnencryptedHTTP2 does the same for
+	// ws:// URLs with HTTP/2 over TCP without TLS (prior knowledge). Dials
+	// to the same server with the same TLSConfig and proxy, and no
+	// NetDial, share one HTTP/2 connection, which closes when its last
+	// WebSocket closes. For HTTP/3, see module github.com/wsconn/wsconn/http3.
+	HTTPProtocols http.Protocols
+
+	// Transport, if not nil, carries the handshake instead of a
+	// connection of Dial's own: Dial sends an extended CONNECT request
+	// (RFC 8441, RFC 9220) with Transport.RoundTrip, and the WebSocket
+	// runs over the request's stream, in whatever HTTP version Transport
+	// speaks; NetDial, Proxy, TLSConfig and HTTPProtocols are not used.
+	// The request gives the :protocol pseudo-header as a header named
+	// ":protocol" and its body is an io.Pipe that stays open for the
+	// stream's life, as golang.org/x/net/http2's Transport and ClientConn
+	// take them; a shared http2.Transport lets many WebSockets share its
+	// connections. Module github.com/wsconn/wsconn/http3 has one for
+	// HTTP/3.
+	Transport http.RoundTripper
 
 	// Jar, if not nil, supplies the cookies sent with the request and
 	// stores those of the response, as for an http(s) URL with the same
@@ -141,15 +168,7 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*WebsocketConn
 		if err != nil {
 			return nil, nil, err
 		}
-		req, origin, err := newHandshakeRequest(ctx, ep, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		raw, conn, release, err := dialTransport(ctx, ep, req, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		c, resp, err := finishDial(ctx, ep, req, origin, conn, raw, release, opts)
+		c, resp, err := dialOnce(ctx, ep, opts)
 		next, ok := redirectTarget(resp, err)
 		if !ok {
 			return c, resp, err
@@ -159,6 +178,43 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*WebsocketConn
 		}
 		rawURL = ep.http.ResolveReference(next).String()
 	}
+}
+
+// dialOnce opens the WebSocket at ep: through opts.Transport, over
+// HTTP/2 when opts.HTTPProtocols asks for it, or over HTTP/1.1.
+func dialOnce(ctx context.Context, ep *dialTarget, opts *DialOptions) (*WebsocketConnection, *http.Response, error) {
+	if opts.Transport != nil {
+		req, origin, err := newHandshakeRequest(ctx, ep, http.MethodConnect, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		return dialConnect(ctx, ep, req, origin, opts.Transport, nil, nil, opts)
+	}
+	v, err := opts.httpVersions(ep)
+	if err != nil {
+		return nil, nil, err
+	}
+	var t *transport
+	if v.http2 {
+		var c *WebsocketConnection
+		var resp *http.Response
+		c, resp, t, err = dialHTTP2(ctx, ep, v, opts)
+		if c != nil || err != nil {
+			return c, resp, err
+		}
+		// HTTP/1.1 instead, over t if the server chose it in TLS.
+	}
+	req, origin, err := newHandshakeRequest(ctx, ep, http.MethodGet, opts)
+	if err != nil {
+		t.close()
+		return nil, nil, err
+	}
+	if t == nil {
+		if t, err = dialTransport(ctx, ep, req, opts, []string{"http/1.1"}); err != nil {
+			return nil, nil, err
+		}
+	}
+	return finishDial(ctx, ep, req, origin, t.conn, t.raw, t.release, opts)
 }
 
 // defaultMaxRedirects is the number of redirects Dial follows when
@@ -210,7 +266,7 @@ func DialStream(ctx context.Context, stream io.ReadWriteCloser, rawURL string, o
 	}
 	ctx, cancel := handshakeContext(ctx, opts.HandshakeTimeout)
 	defer cancel()
-	req, origin, err := newHandshakeRequest(ctx, ep, opts)
+	req, origin, err := newHandshakeRequest(ctx, ep, http.MethodGet, opts)
 	if err != nil {
 		stream.Close()
 		return nil, nil, err
@@ -302,9 +358,10 @@ func handshakeContext(ctx context.Context, timeout time.Duration) (context.Conte
 	return context.WithTimeoutCause(ctx, timeout, cause)
 }
 
-// newHandshakeRequest builds the handshake request for ep and returns it
-// with the Origin it carries.
-func newHandshakeRequest(ctx context.Context, ep *dialTarget, opts *DialOptions) (*http.Request, string, error) {
+// newHandshakeRequest builds the handshake request for ep, with method GET
+// for HTTP/1.1 or CONNECT for HTTP/2 and HTTP/3, and returns it with the
+// Origin it carries.
+func newHandshakeRequest(ctx context.Context, ep *dialTarget, method string, opts *DialOptions) (*http.Request, string, error) {
 	u := new(url.URL)
 	*u = *ep.http
 	u.User = nil
@@ -313,7 +370,7 @@ func newHandshakeRequest(ctx context.Context, ep *dialTarget, opts *DialOptions)
 		h = make(http.Header)
 	}
 	req := (&http.Request{
-		Method:     http.MethodGet,
+		Method:     method,
 		URL:        u,
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,
@@ -349,24 +406,35 @@ func basicAuth(user *url.Userinfo) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user.Username()+":"+pass))
 }
 
-// dialTransport opens the transport to ep: a connection to the server or the
-// proxy, the proxy exchange, then TLS for wss. raw is the connection
-// first opened, bound to ctx until release is called; conn is the one
-// to speak HTTP over.
-func dialTransport(ctx context.Context, ep *dialTarget, req *http.Request, opts *DialOptions) (raw, conn net.Conn, release func() error, err error) {
-	proxyFunc := opts.Proxy
-	if proxyFunc == nil {
-		proxyFunc = http.ProxyFromEnvironment
+// transport is an opened connection to a server: raw is the connection
+// first opened, bound to the handshake's context until release is called;
+// conn is the one to speak HTTP over (TLS, or through a proxy).
+type transport struct {
+	raw, conn net.Conn
+	release   func() error
+}
+
+// close releases and closes t; a nil t is left alone.
+func (t *transport) close() {
+	if t != nil {
+		t.release()
+		t.raw.Close()
 	}
-	proxyURL, err := proxyFunc(req)
+}
+
+// dialTransport opens the transport to ep: a connection to the server or
+// the proxy, the proxy exchange, then TLS for wss offering the protocols
+// of alpn.
+func dialTransport(ctx context.Context, ep *dialTarget, req *http.Request, opts *DialOptions, alpn []string) (*transport, error) {
+	proxyURL, err := opts.proxyURL(ep, req)
 	if err != nil {
-		return nil, nil, nil, ep.errorf("choosing a proxy: %w", err)
+		return nil, err
 	}
 	var p *proxyServer
 	addr := ep.addr
 	if proxyURL != nil {
 		if p, err = newProxy(proxyURL); err != nil {
-			return nil, nil, nil, ep.errorf("%w", err)
+			return nil, ep.errorf("%w", err)
 		}
 		addr = p.addr
 	}
@@ -375,39 +443,54 @@ func dialTransport(ctx context.Context, ep *dialTarget, req *http.Request, opts 
 	if netDial == nil {
 		netDial = (&net.Dialer{}).DialContext
 	}
-	raw, err = netDial(ctx, "tcp", addr)
+	raw, err := netDial(ctx, "tcp", addr)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, nil, ep.errorf("connecting to %s: %w", addr, context.Cause(ctx))
+			return nil, ep.errorf("connecting to %s: %w", addr, context.Cause(ctx))
 		}
-		return nil, nil, nil, ep.errorf("%w", err)
+		return nil, ep.errorf("%w", err)
 	}
-	release = bindContext(ctx, raw)
-	fail := func(err error) (net.Conn, net.Conn, func() error, error) {
-		release()
-		raw.Close()
-		return nil, nil, nil, ep.errorf("%w", err)
+	t := &transport{raw: raw, conn: raw, release: bindContext(ctx, raw)}
+	fail := func(err error) (*transport, error) {
+		t.close()
+		return nil, ep.errorf("%w", err)
 	}
-
-	conn = raw
 	if p != nil {
-		if conn, err = p.connect(ctx, conn, ep.addr, opts.TLSConfig); err != nil {
+		if t.conn, err = p.connect(ctx, t.conn, ep.addr, opts.TLSConfig); err != nil {
 			return fail(err)
 		}
 	}
 	if ep.secure {
-		tc := tls.Client(conn, clientTLSConfig(opts.TLSConfig, ep.http.Hostname(), false))
+		tc := tls.Client(t.conn, clientTLSConfig(opts.TLSConfig, ep.http.Hostname(), false, alpn))
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return fail(fmt.Errorf("TLS handshake with %s: %w", ep.addr, contextError(ctx, err)))
+			err = contextError(ctx, err)
+			if !slices.Contains(alpn, "http/1.1") && strings.Contains(err.Error(), "no application protocol") {
+				err = fmt.Errorf("%w: the server speaks no HTTP/2, which DialOptions.HTTPProtocols requires", err)
+			}
+			return fail(fmt.Errorf("TLS handshake with %s: %w", ep.addr, err))
 		}
-		conn = tc
+		t.conn = tc
 	}
-	return raw, conn, release, nil
+	return t, nil
 }
 
-// clientTLSConfig returns a copy of base for a connection to serverName.
-// force sets ServerName even when base has one.
-func clientTLSConfig(base *tls.Config, serverName string, force bool) *tls.Config {
+// proxyURL returns the proxy to reach ep through, or nil.
+func (opts *DialOptions) proxyURL(ep *dialTarget, req *http.Request) (*url.URL, error) {
+	proxyFunc := opts.Proxy
+	if proxyFunc == nil {
+		proxyFunc = http.ProxyFromEnvironment
+	}
+	u, err := proxyFunc(req)
+	if err != nil {
+		return nil, ep.errorf("choosing a proxy: %w", err)
+	}
+	return u, nil
+}
+
+// clientTLSConfig returns a copy of base for a connection to serverName,
+// offering the protocols of alpn. force sets ServerName even when base has
+// one.
+func clientTLSConfig(base *tls.Config, serverName string, force bool, alpn []string) *tls.Config {
 	cfg := &tls.Config{}
 	if base != nil {
 		cfg = base.Clone()
@@ -415,7 +498,7 @@ func clientTLSConfig(base *tls.Config, serverName string, force bool) *tls.Confi
 	if cfg.ServerName == "" || force {
 		cfg.ServerName = serverName
 	}
-	cfg.NextProtos = []string{"http/1.1"}
+	cfg.NextProtos = alpn
 	return cfg
 }
 
@@ -458,11 +541,7 @@ func clientHandshake(ctx context.Context, ep *dialTarget, s io.ReadWriter, req *
 	res.protocol, res.exts, err = handshake.ClientVerify(req, resp, opts.Extensions)
 	var serr *handshake.StatusError
 	if errors.As(err, &serr) {
-		// Keep the start of the body for the caller, who may want the
-		// reason of a 401 or 403; the transport is about to close.
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(body))
+		keepErrorBody(resp)
 		return res, ep.errorf("%w", err)
 	}
 	if err != nil {

@@ -38,6 +38,12 @@ var (
 	// ErrAbnormalClosure is wrapped by the error reported when the stream
 	// ended or failed without a closing handshake (close code 1006).
 	ErrAbnormalClosure = errors.New("wsconn: connection closed abnormally")
+	// ErrStreamReset is wrapped, with the HTTP library's own error, by
+	// the error reported when the HTTP/2 or HTTP/3 stream that carries a
+	// connection was reset, or its HTTP connection lost, before the
+	// stream's end: the close is abnormal (close code 1006) and wraps
+	// ErrAbnormalClosure too.
+	ErrStreamReset = errors.New("wsconn: HTTP stream reset")
 )
 
 // ProtocolError reports that the peer broke the protocol or a limit. The

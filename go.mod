@@ -1,6 +1,6 @@
 module github.com/wsconn/wsconn
 
-go 1.23.0
+go 1.24.0
 
 require (
 	github.com/cskr/pubsub/v2 v2.0.2

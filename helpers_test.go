@@ -18,6 +18,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(helperServerEnv) == "1" {
+		runHelperServer()
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 

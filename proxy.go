@@ -58,7 +58,7 @@ func (p *proxyServer) errorf(format string, args ...any) error {
 func (p *proxyServer) connect(ctx context.Context, conn net.Conn, target string, tlsConfig *tls.Config) (net.Conn, error) {
 	switch p.scheme {
 	case "https":
-		tc := tls.Client(conn, clientTLSConfig(tlsConfig, p.url.Hostname(), true))
+		tc := tls.Client(conn, clientTLSConfig(tlsConfig, p.url.Hostname(), true, []string{"http/1.1"}))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, p.errorf("TLS handshake: %w", contextError(ctx, err))
 		}

@@ -1,6 +1,6 @@
 module github.com/wsconn/wsconn/conformance
 
-go 1.23.0
+go 1.24.0
 
 require (
 	github.com/klauspost/compress v1.18.4

@@ -24,7 +24,8 @@ const module = "github.com/wsconn/wsconn"
 const Wait = 60 * time.Second
 
 // Build builds examples/echoserver and examples/echoclient, of the
-// github.com/wsconn/wsconn module that the calling test uses, into a
+// examples module beside the github.com/wsconn/wsconn module that the
+// calling test uses, into a
 // temporary directory, with the race detector when race is set, and
 // returns their paths. It skips t where the programs cannot be built or
 // stopped with SIGTERM.
@@ -37,9 +38,9 @@ func Build(t testing.TB, race bool) (server, client string) {
 	if err != nil {
 		t.Skip("go tool not found:", err)
 	}
-	// Build in wsconn's own module, with its go.mod and go.sum, also for a
-	// test of another module (the conformance suite's, which requires
-	// wsconn and replaces it with ../).
+	// Build in the examples' own module, beside wsconn's, with its go.mod
+	// and go.sum, also for a test of another module (the conformance
+	// suite's, which requires wsconn and replaces it with ../).
 	list := exec.Command(goTool, "list", "-m", "-f", "{{.Dir}}", module)
 	var stderr bytes.Buffer
 	list.Stderr = &stderr
@@ -57,9 +58,9 @@ func Build(t testing.TB, race bool) (server, client string) {
 		if race {
 			args = append(args, "-race")
 		}
-		args = append(args, "./examples/"+name)
+		args = append(args, "./"+name)
 		cmd := exec.Command(goTool, args...)
-		cmd.Dir = moduleDir
+		cmd.Dir = filepath.Join(moduleDir, "examples")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("go %s (in %s): %v\n%s", strings.Join(args, " "), moduleDir, err, out)
 		}

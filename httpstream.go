@@ -166,13 +166,12 @@ func acceptConnect(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) 
 // extended CONNECT request: it writes into the request's body through a
 // pipe and reads the response's body.
 type clientStream struct {
-	body    io.ReadCloser  // the response's
-	pw      *io.PipeWriter // the request's
-	cancel  context.CancelFunc
-	done    func() // called once, when the stream is closed
-	conn    net.Conn
-	closed  atomic.Bool
-	scratch []byte // joins the small buffers of a write round
+	body   io.ReadCloser  // the response's
+	pw     *io.PipeWriter // the request's
+	cancel context.CancelFunc
+	done   func() // called once, when the stream is closed
+	conn   net.Conn
+	closed atomic.Bool
 }
 
 func (s *clientStream) Read(p []byte) (int, error) {
@@ -183,35 +182,6 @@ func (s *clientStream) Read(p []byte) (int, error) {
 func (s *clientStream) Write(p []byte) (int, error) {
 	n, err := s.pw.Write(p)
 	return n, streamError(err)
-}
-
-// maxJoined bounds the write rounds that WriteBuffers copies into one
-// buffer: the default frame size of HTTP/2, past which a round takes
-// several DATA frames anyway.
-const maxJoined = 16 << 10
-
-// WriteBuffers writes bufs, a write round of the connection. The
-// transport sends each write through the pipe as its own DATA frame, so a
-// small round, such as a frame header and its payload, is joined into one
-// write first. Rounds are written one at a time, which makes scratch safe.
-func (s *clientStream) WriteBuffers(bufs *net.Buffers) (int64, error) {
-	total := 0
-	for _, b := range *bufs {
-		total += len(b)
-	}
-	if len(*bufs) < 2 || total > maxJoined {
-		n, err := bufs.WriteTo(s.pw)
-		return n, streamError(err)
-	}
-	s.scratch = s.scratch[:0]
-	for _, b := range *bufs {
-		s.scratch = append(s.scratch, b...)
-	}
-	n, err := s.pw.Write(s.scratch)
-	if err == nil {
-		*bufs = (*bufs)[len(*bufs):]
-	}
-	return int64(n), streamError(err)
 }
 
 // Close ends the request's body (END_STREAM), then the response's, which

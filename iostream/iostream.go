@@ -3,6 +3,7 @@ package iostream
 import (
 	"io"
 	"net"
+	"sync"
 )
 
 // CloseWriter is implemented by streams that can shut down their writing
@@ -51,8 +52,11 @@ type buffersWriter interface {
 // written. It uses one vectored write (writev) when w can do it: when w is a
 // connection of the net package, such as *net.TCPConn or *net.UnixConn, or
 // when w has a method WriteBuffers(*net.Buffers) (int64, error), as every
-// wrapper in this package does. Otherwise it writes the buffers one after the
-// other with w.Write.
+// wrapper in this package does. Otherwise it joins the buffers into writes
+// of at least 16 KiB where it can, copying the small ones, and writes a
+// large buffer's remainder as it is: a TLS connection makes a record and a
+// system call of each Write, and an HTTP/2 or HTTP/3 request body a DATA
+// frame, so that a frame header written on its own would cost one of each.
 //
 // Like net.Buffers.WriteTo, it consumes bufs: on return, bufs holds what was
 // not written, which is nothing when the error is nil.
@@ -66,9 +70,60 @@ func WriteBuffers(w io.Writer, bufs *net.Buffers) (int64, error) {
 	if bw, ok := w.(buffersWriter); ok {
 		return bw.WriteBuffers(bufs)
 	}
-	// net.Buffers.WriteTo itself uses writev for the net package's
-	// connections and falls back to one Write per buffer for other writers.
-	return bufs.WriteTo(w)
+	switch w.(type) {
+	case *net.TCPConn, *net.UnixConn, *net.IPConn:
+		return bufs.WriteTo(w) // writev
+	}
+	if len(*bufs) == 1 {
+		return bufs.WriteTo(w)
+	}
+	return writeJoined(w, bufs)
+}
+
+// joinSize is the size of the writes writeJoined makes of small buffers:
+// a TLS record's payload, and the default frame size of HTTP/2.
+const joinSize = 16 << 10
+
+var joinPool = sync.Pool{New: func() any { return new([joinSize]byte) }}
+
+// writeJoined writes bufs to w in writes of joinSize bytes, copied from
+// the buffers, except for the remainder of a buffer that is at least
+// joinSize long once the bytes before it are written, which goes as it
+// is. It consumes bufs as WriteBuffers does.
+func writeJoined(w io.Writer, bufs *net.Buffers) (int64, error) {
+	space := joinPool.Get().(*[joinSize]byte)
+	defer joinPool.Put(space)
+	pending := 0 // bytes of space to write
+	var written int64
+	var err error
+	write := func(p []byte) {
+		var k int
+		k, err = w.Write(p)
+		written += int64(k)
+	}
+	for _, b := range *bufs {
+		for len(b) > 0 && err == nil {
+			if pending == 0 && len(b) >= joinSize {
+				write(b)
+				break
+			}
+			k := copy(space[pending:], b)
+			pending += k
+			b = b[k:]
+			if pending == joinSize {
+				write(space[:])
+				pending = 0
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	if pending > 0 && err == nil {
+		write(space[:pending])
+	}
+	consume(bufs, written)
+	return written, err
 }
 
 // consume removes the first n bytes from bufs, dropping buffers that are

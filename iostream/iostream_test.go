@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -71,12 +72,36 @@ func TestWriteBuffers(t *testing.T) {
 			wantVectored: 1,
 		},
 		{
-			name:        "one write per buffer",
+			name:        "small buffers joined into one write",
 			limit:       -1,
 			bufs:        []string{"head", "", "payload"},
 			wantN:       11,
 			wantWritten: "headpayload",
-			wantWrites:  3,
+			wantWrites:  1,
+		},
+		{
+			name:        "one buffer written as it is",
+			limit:       -1,
+			bufs:        []string{"payload"},
+			wantN:       7,
+			wantWritten: "payload",
+			wantWrites:  1,
+		},
+		{
+			name:        "a header joined with the start of a large payload, the rest as it is",
+			limit:       -1,
+			bufs:        []string{"hd", strings.Repeat("p", 40000)},
+			wantN:       40002,
+			wantWritten: "hd" + strings.Repeat("p", 40000),
+			wantWrites:  2, // 16 KiB, then the remaining 23,618 bytes
+		},
+		{
+			name:        "small buffers in writes of 16 KiB",
+			limit:       -1,
+			bufs:        []string{strings.Repeat("a", 10000), strings.Repeat("b", 10000), strings.Repeat("c", 10000), "d"},
+			wantN:       30001,
+			wantWritten: strings.Repeat("a", 10000) + strings.Repeat("b", 10000) + strings.Repeat("c", 10000) + "d",
+			wantWrites:  2, // 16,384 then 13,617
 		},
 		{
 			name:        "empty",
@@ -91,7 +116,7 @@ func TestWriteBuffers(t *testing.T) {
 			wantErr:     errFull,
 			wantWritten: "abcde",
 			wantLeft:    []string{"fg", "h"},
-			wantWrites:  2,
+			wantWrites:  1,
 		},
 		{
 			name:        "short write at a buffer boundary",
@@ -101,6 +126,16 @@ func TestWriteBuffers(t *testing.T) {
 			wantErr:     errFull,
 			wantWritten: "abc",
 			wantLeft:    []string{"defg"},
+			wantWrites:  1,
+		},
+		{
+			name:        "short write of a large remainder",
+			limit:       20000,
+			bufs:        []string{"hd", strings.Repeat("p", 40000)},
+			wantN:       20000,
+			wantErr:     errFull,
+			wantWritten: "hd" + strings.Repeat("p", 19998),
+			wantLeft:    []string{strings.Repeat("p", 20002)},
 			wantWrites:  2,
 		},
 	}
@@ -196,6 +231,7 @@ func TestWriteBuffersAllocs(t *testing.T) {
 		{"TCPConn", client, server},
 		{"Conn", NewConn(client), server},
 		{"Pipe", pa, pb},
+		{"a writer without WriteBuffers", struct{ io.Writer }{pa}, pb},
 	}
 	header, payload := []byte{0x82, 0x05}, []byte("hello")
 	const runs = 100

@@ -4,6 +4,8 @@
 //
 //	go run ./cmd/bench
 //
-// and see README.md for what it measures and how. Its test is a smoke
-// test of every echo server against the load generator.
+// and see README.md for what it measures and how; go run ./cmd/bench
+// -transports tcp,tls,h2,h3 measures wsconn alone over HTTP/1.1 in TLS,
+// HTTP/2 and HTTP/3 as well. Its test is a smoke test of every echo server
+// against the load generator, and of wsconn's over every transport.
 package benchmarks

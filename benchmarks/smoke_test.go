@@ -13,20 +13,33 @@ import (
 	"github.com/wsconn/wsconn"
 	"github.com/wsconn/wsconn/benchmarks/internal/load"
 	"github.com/wsconn/wsconn/benchmarks/internal/servers"
+	"github.com/wsconn/wsconn/benchmarks/internal/transport"
 )
 
 // runTimeout bounds each load run of the smoke test.
 const runTimeout = 30 * time.Second
 
-// serve starts the echo server of lib on a free loopback port and returns
-// its URL; the server stops when the test ends.
-func serve(t *testing.T, lib string) string {
+// serve starts the echo server of lib over tr on a free loopback port
+// and returns its URL; the server stops when the test ends.
+func serve(t *testing.T, lib string, tr transport.Transport) string {
 	t.Helper()
-	srv, err := servers.New(lib, servers.Config{Deflate: lib != servers.RawTCP})
+	srv, err := servers.Start(lib, "127.0.0.1:0", servers.Config{Deflate: lib != servers.RawTCP, Transport: tr})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return serveWith(t, srv, servers.Scheme(lib))
+	t.Cleanup(func() {
+		closed := make(chan error, 1)
+		go func() { closed <- srv.Close() }()
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Errorf("closing the server: %v", err)
+			}
+		case <-time.After(runTimeout):
+			t.Errorf("the server did not stop within %v of Close", runTimeout)
+		}
+	})
+	return srv.URL
 }
 
 // serveWith serves srv on a free loopback port and returns its URL.
@@ -54,8 +67,8 @@ func serveWith(t *testing.T, srv servers.Server, scheme string) string {
 	return scheme + "://" + ln.Addr().String() + "/"
 }
 
-// run runs the load of cfg against url and checks that every message was
-// echoed and verified.
+// run runs the load of cfg against url, over cfg.Transport, and checks
+// that every message was echoed and verified.
 func run(t *testing.T, url string, cfg load.Config) {
 	t.Helper()
 	cfg.URL = url
@@ -95,7 +108,7 @@ func TestEcho(t *testing.T) {
 	}
 	for _, lib := range servers.Libraries {
 		t.Run(lib, func(t *testing.T) {
-			url := serve(t, lib)
+			url := serve(t, lib, transport.TCP)
 			for _, l := range loads {
 				t.Run(l.name, func(t *testing.T) { run(t, url, l.cfg) })
 			}
@@ -103,21 +116,75 @@ func TestEcho(t *testing.T) {
 	}
 }
 
-// TestIdle opens idle connections to every server, the plain TCP one
-// included.
-func TestIdle(t *testing.T) {
-	for _, lib := range append(servers.Libraries, servers.RawTCP) {
-		t.Run(lib, func(t *testing.T) {
-			url := serve(t, lib)
-			ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
-			defer cancel()
-			conns, err := load.Idle(ctx, url, 50)
-			if err != nil {
-				t.Fatal(err)
+// TestTransports runs wsconn's server over HTTP/1.1 in TLS, HTTP/2 and
+// HTTP/3 against the load generator, with a few messages of every size
+// and permessage-deflate once: over HTTP/2 and HTTP/3 the connections of
+// each load are streams of one connection.
+func TestTransports(t *testing.T) {
+	loads := []struct {
+		name string
+		cfg  load.Config
+	}{
+		{"16B", load.Config{Conns: 3, Inflight: 4, Size: 16, Count: 40}},
+		{"1KiB", load.Config{Conns: 2, Inflight: 2, Size: 1 << 10, Count: 20}},
+		{"64KiB", load.Config{Conns: 2, Inflight: 2, Size: 64 << 10, Count: 10}},
+		{"1MiB", load.Config{Conns: 1, Inflight: 2, Size: 1 << 20, Count: 4}},
+		{"json-deflate", load.Config{Conns: 2, Inflight: 2, JSON: true, Deflate: true, Count: 20}},
+	}
+	for _, tr := range []transport.Transport{transport.TLS, transport.H2, transport.H3} {
+		t.Run(string(tr), func(t *testing.T) {
+			url := serve(t, "wsconn", tr)
+			for _, l := range loads {
+				l.cfg.Transport = tr
+				t.Run(l.name, func(t *testing.T) { run(t, url, l.cfg) })
 			}
-			load.CloseAll(conns)
 		})
 	}
+}
+
+// TestTLSLibraries runs the other libraries' servers over HTTP/1.1 in TLS
+// briefly, with and without permessage-deflate.
+func TestTLSLibraries(t *testing.T) {
+	for _, lib := range servers.Libraries[1:] {
+		t.Run(lib, func(t *testing.T) {
+			url := serve(t, lib, transport.TLS)
+			run(t, url, load.Config{Transport: transport.TLS, Conns: 2, Inflight: 2, Size: 1 << 10, Count: 20})
+			run(t, url, load.Config{Transport: transport.TLS, Conns: 1, Inflight: 2, JSON: true, Deflate: true, Count: 20})
+		})
+	}
+}
+
+// TestServersRefuse checks that only wsconn serves over HTTP/2 and HTTP/3,
+// and rawtcp over plain TCP only.
+func TestServersRefuse(t *testing.T) {
+	for _, c := range []struct {
+		lib string
+		tr  transport.Transport
+	}{{"gorilla", transport.H2}, {"gws", transport.H3}, {servers.RawTCP, transport.TLS}} {
+		if srv, err := servers.Start(c.lib, "127.0.0.1:0", servers.Config{Transport: c.tr}); err == nil {
+			srv.Close()
+			t.Errorf("%s started over %s", c.lib, c.tr)
+		}
+	}
+}
+
+// TestIdle opens idle connections to every server, the plain TCP one
+// included, and to wsconn's over TLS.
+func TestIdle(t *testing.T) {
+	idle := func(t *testing.T, lib string, tr transport.Transport) {
+		url := serve(t, lib, tr)
+		ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+		defer cancel()
+		conns, err := load.Idle(ctx, url, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		load.CloseAll(conns)
+	}
+	for _, lib := range append(servers.Libraries, servers.RawTCP) {
+		t.Run(lib, func(t *testing.T) { idle(t, lib, transport.TCP) })
+	}
+	t.Run("wsconn-tls", func(t *testing.T) { idle(t, "wsconn", transport.TLS) })
 }
 
 // corrupter is an echo server that flips the last byte of every echo.

@@ -2,6 +2,7 @@
 // libraries, over loopback TCP.
 //
 //	go run ./cmd/bench [-rounds 3] [-warmup 0.5s] [-duration 3s] [-only NAME,NAME] [-quick] [-md]
+//	go run ./cmd/bench -transports tcp,tls,h2,h3 [the same flags]
 //
 // It builds the echo server (cmd/echoserver) and the load generator
 // (cmd/load) once, then runs every workload against every library's
@@ -10,6 +11,13 @@
 // taskset, the server runs on CPU 0 and the load on CPU 1. It prints a
 // table per workload with the medians over the rounds, and exits 1 if a
 // run failed (an echo that differed from what was sent fails a run).
+//
+// With -transports it measures wsconn alone over the transports listed
+// instead (HTTP/1.1 over TCP or TLS, HTTP/2 over TLS, HTTP/3), on the
+// same throughput workloads, and prints each transport's ratio to
+// HTTP/1.1 over TLS and over TCP: the cost of carrying WebSocket on the
+// stream of an HTTP/2 or HTTP/3 request. The other libraries speak
+// WebSocket over HTTP/1.1 only.
 package main
 
 import (
@@ -24,6 +32,7 @@ import (
 	"time"
 
 	"github.com/wsconn/wsconn/benchmarks/internal/servers"
+	"github.com/wsconn/wsconn/benchmarks/internal/transport"
 )
 
 // Settings of -quick.
@@ -44,6 +53,7 @@ type options struct {
 	rounds           int
 	warmup, duration time.Duration
 	only             string
+	transports       string // comma-separated; empty: compare the libraries
 	quick            bool
 	md               bool
 }
@@ -54,6 +64,8 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "`time` before each measured window")
 	flag.DurationVar(&o.duration, "duration", 3*time.Second, "`length` of each measured window")
 	flag.StringVar(&o.only, "only", "", "run only these comma-separated `workloads`")
+	flag.StringVar(&o.transports, "transports", "", "measure wsconn alone over these comma-separated `transports` ("+
+		transport.List(transport.All)+", or all) instead of the libraries over TCP; the idle workload is skipped")
 	flag.BoolVar(&o.quick, "quick", false, "smoke run: 0.3 s windows, 1 round, 200 idle connections")
 	flag.BoolVar(&o.md, "md", false, "print the tables as Markdown")
 	flag.Parse()
@@ -73,6 +85,12 @@ func run(o options, out, log io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var ts []transport.Transport
+	if o.transports != "" {
+		if ts, err = transport.ParseList(o.transports); err != nil {
+			return err
+		}
+	}
 	r := &runner{warmup: o.warmup, duration: o.duration, pin: choosePinning()}
 	if o.quick {
 		o.rounds, r.warmup, r.duration = 1, quickWarmup, quickDuration
@@ -87,14 +105,28 @@ func run(o options, out, log io.Writer) error {
 		return err
 	}
 
-	fmt.Fprintln(out, environment(o, r))
+	fmt.Fprintln(out, environment(o, r, ts))
 	failed := 0
 	for _, w := range wls {
 		var t *table
 		if w.idle > 0 && o.quick {
 			w.idle = quickIdle
 		}
-		if w.idle > 0 {
+		if ts != nil {
+			if w.idle > 0 {
+				fmt.Fprintf(log, "%s: skipped, the transports are compared on the throughput workloads only\n", w.name)
+				continue
+			}
+			names := make([]string, len(ts))
+			for i, tr := range ts {
+				names[i] = string(tr)
+			}
+			measure := func(w workload, name string) (sample, error) {
+				return r.throughputOver(w, subject, transport.Transport(name))
+			}
+			outs := rounds(o.rounds, names, w, log, measure, describeSample)
+			t, failed = transportTable(w, outs), failed+countFailures(outs)
+		} else if w.idle > 0 {
 			outs := rounds(o.rounds, append(servers.Libraries, servers.RawTCP), w, log, r.idle, describeIdle)
 			t, failed = idleTable(w, outs), failed+countFailures(outs)
 		} else {
@@ -109,26 +141,26 @@ func run(o options, out, log io.Writer) error {
 	return nil
 }
 
-// rounds runs workload w rounds times against every library, each round
-// running each library once and starting one library further than the
-// round before, so that no library always runs first or after the same
-// one.
-func rounds[S any](n int, libs []string, w workload, log io.Writer, measure func(workload, string) (S, error), describe func(S) string) []*outcome[S] {
-	outs := make([]*outcome[S], len(libs))
-	for i, lib := range libs {
-		outs[i] = &outcome[S]{lib: lib}
+// rounds runs workload w n times against each of names (libraries, or
+// in the transport tables the transports wsconn runs over), each round
+// measuring each name once and starting one name further than the round
+// before, so that none always runs first or after the same one.
+func rounds[S any](n int, names []string, w workload, log io.Writer, measure func(workload, string) (S, error), describe func(S) string) []*outcome[S] {
+	outs := make([]*outcome[S], len(names))
+	for i, name := range names {
+		outs[i] = &outcome[S]{name: name}
 	}
 	for round := range n {
-		for k := range libs {
-			o := outs[(round+k)%len(libs)]
-			s, err := measure(w, o.lib)
+		for k := range names {
+			o := outs[(round+k)%len(names)]
+			s, err := measure(w, o.name)
 			if err != nil {
 				o.errs = append(o.errs, err)
-				fmt.Fprintf(log, "%s round %d/%d: %s FAILED: %v\n", w.name, round+1, n, o.lib, err)
+				fmt.Fprintf(log, "%s round %d/%d: %s FAILED: %v\n", w.name, round+1, n, o.name, err)
 				continue
 			}
 			o.samples = append(o.samples, s)
-			fmt.Fprintf(log, "%s round %d/%d: %s %s\n", w.name, round+1, n, o.lib, describe(s))
+			fmt.Fprintf(log, "%s round %d/%d: %s %s\n", w.name, round+1, n, o.name, describe(s))
 		}
 	}
 	return outs
@@ -176,17 +208,25 @@ func choosePinning() pinning {
 }
 
 // environment describes the machine and the method, for the top of the
-// output.
-func environment(o options, r *runner) string {
+// output; ts are the transports compared, if any.
+func environment(o options, r *runner, ts []transport.Transport) string {
 	pin := "server on CPU 0, load on CPU 1 (taskset); the onecore workload puts both on CPU 0"
 	if r.pin.server == "" {
 		pin = "unpinned (taskset missing or fewer than 2 CPUs), the onecore workload too"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "wsconn benchmarks: %s %s/%s, %s, %d CPUs\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, cpuModel(), runtime.NumCPU())
-	fmt.Fprintf(&b, "%s; %d round(s) of %v warm-up + %v measured per library and workload; medians over the rounds.\n",
-		pin, o.rounds, r.warmup, r.duration)
-	b.WriteString("vs best peer: ratio to the best of gorilla, coder, gws and gobwas. Every echo is checked byte for byte.")
+	if ts != nil {
+		fmt.Fprintf(&b, "%s; %d round(s) of %v warm-up + %v measured per transport and workload; medians over the rounds.\n",
+			pin, o.rounds, r.warmup, r.duration)
+		fmt.Fprintf(&b, "wsconn alone over %s: the other libraries speak WebSocket over HTTP/1.1 only. %s\n",
+			transport.List(ts), sharingNote)
+		b.WriteString("vs tls, vs tcp: msgs/s over wsconn's over HTTP/1.1 in TLS, over plain TCP; CPU vs tls: server CPU per message over that in TLS. Every echo is checked byte for byte.")
+	} else {
+		fmt.Fprintf(&b, "%s; %d round(s) of %v warm-up + %v measured per library and workload; medians over the rounds.\n",
+			pin, o.rounds, r.warmup, r.duration)
+		b.WriteString("vs best peer: ratio to the best of gorilla, coder, gws and gobwas. Every echo is checked byte for byte.")
+	}
 	if o.md {
 		return strings.ReplaceAll(b.String(), "\n", "\n\n")
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wsconn/wsconn/benchmarks/internal/servers"
+	"github.com/wsconn/wsconn/benchmarks/internal/transport"
 )
 
 // Bounds on waiting for the processes.
@@ -116,9 +117,10 @@ type serverProc struct {
 	statsURL string // its GET /stats
 }
 
-// startServer starts the echo server of lib and waits until it listens.
-func startServer(bin, lib string, deflate bool, cpus string) (*serverProc, error) {
-	args := []string{"-lib", lib, "-addr", "127.0.0.1:0", "-stats", "127.0.0.1:0"}
+// startServer starts the echo server of lib over transport t and waits
+// until it listens.
+func startServer(bin, lib string, t transport.Transport, deflate bool, cpus string) (*serverProc, error) {
+	args := []string{"-lib", lib, "-transport", string(t.OrTCP()), "-addr", "127.0.0.1:0", "-stats", "127.0.0.1:0"}
 	if deflate {
 		args = append(args, "-deflate")
 	}
@@ -127,7 +129,7 @@ func startServer(bin, lib string, deflate bool, cpus string) (*serverProc, error
 		return nil, err
 	}
 	s := &serverProc{child: c}
-	prefix := "listening on " + servers.Scheme(lib) + "://"
+	prefix := "listening on " + servers.Scheme(lib, t) + "://"
 	deadline := time.Now().Add(startTimeout)
 	for s.url == "" {
 		line, err := c.nextLine(time.Until(deadline))

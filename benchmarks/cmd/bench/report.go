@@ -11,9 +11,10 @@ import (
 // subject is the library the benchmark is for; the others are its peers.
 const subject = "wsconn"
 
-// outcome is what the rounds of one workload gave one library.
+// outcome is what the rounds of one workload gave one library, or, in
+// the transport tables, wsconn over one transport.
 type outcome[S any] struct {
-	lib     string
+	name    string // the library, or the transport
 	samples []S
 	errs    []error
 }
@@ -30,7 +31,7 @@ func (o *outcome[S]) runsCell() string {
 func (o *outcome[S]) failureNotes() []string {
 	var notes []string
 	for _, err := range o.errs {
-		notes = append(notes, fmt.Sprintf("%s failed: %v", o.lib, err))
+		notes = append(notes, fmt.Sprintf("%s failed: %v", o.name, err))
 	}
 	return notes
 }
@@ -91,23 +92,23 @@ func throughputTable(w workload, outs []*outcome[sample]) *table {
 	rate := map[string]float64{}
 	var libs []string
 	for _, o := range outs {
-		libs = append(libs, o.lib)
+		libs = append(libs, o.name)
 		if len(o.samples) > 0 {
-			rate[o.lib] = median(o.samples, func(s sample) float64 { return s.msgsPerSec })
+			rate[o.name] = median(o.samples, func(s sample) float64 { return s.msgsPerSec })
 		}
 	}
 	best, bestRate := bestPeer(libs, rate, true)
 	for _, o := range outs {
 		t.notes = append(t.notes, o.failureNotes()...)
 		if len(o.samples) == 0 {
-			t.rows = append(t.rows, []string{o.lib, "FAILED", "-", "-", "-", "-", "-", "-", o.runsCell()})
+			t.rows = append(t.rows, []string{o.name, "FAILED", "-", "-", "-", "-", "-", "-", o.runsCell()})
 			continue
 		}
 		m := func(f func(sample) float64) float64 { return median(o.samples, f) }
 		t.rows = append(t.rows, []string{
-			o.lib,
-			fmt.Sprintf("%.0f", rate[o.lib]),
-			ratioCell(o.lib, best, rate[o.lib], bestRate),
+			o.name,
+			fmt.Sprintf("%.0f", rate[o.name]),
+			ratioCell(o.name, best, rate[o.name], bestRate),
 			fmt.Sprintf("%.1f", m(func(s sample) float64 { return s.p50 })),
 			fmt.Sprintf("%.1f", m(func(s sample) float64 { return s.p99 })),
 			fmt.Sprintf("%.2f", m(func(s sample) float64 { return s.cpuPerMsg })),
@@ -116,7 +117,7 @@ func throughputTable(w workload, outs []*outcome[sample]) *table {
 			o.runsCell(),
 		})
 		if z := m(func(s sample) float64 { return s.compressed }); w.deflate && z < 1 {
-			t.notes = append(t.notes, fmt.Sprintf("%s sent %.0f%% of its echoes uncompressed", o.lib, 100*(1-z)))
+			t.notes = append(t.notes, fmt.Sprintf("%s sent %.0f%% of its echoes uncompressed", o.name, 100*(1-z)))
 		}
 	}
 	if v, ok := rate[subject]; ok && best != "" {
@@ -135,20 +136,20 @@ func idleTable(w workload, outs []*outcome[idleSample]) *table {
 	perConn := map[string]float64{}
 	var libs []string
 	for _, o := range outs {
-		libs = append(libs, o.lib)
+		libs = append(libs, o.name)
 		if len(o.samples) > 0 {
-			perConn[o.lib] = median(o.samples, func(s idleSample) float64 { return s.rssPerConn })
+			perConn[o.name] = median(o.samples, func(s idleSample) float64 { return s.rssPerConn })
 		}
 	}
 	best, bestV := bestPeer(libs, perConn, false)
 	for _, o := range outs {
 		t.notes = append(t.notes, o.failureNotes()...)
 		if len(o.samples) == 0 {
-			t.rows = append(t.rows, []string{o.lib, "FAILED", "-", "-", "-", "-", "-", "-", o.runsCell()})
+			t.rows = append(t.rows, []string{o.name, "FAILED", "-", "-", "-", "-", "-", "-", o.runsCell()})
 			continue
 		}
 		m := func(f func(idleSample) float64) float64 { return median(o.samples, f) }
-		lib, ratio := o.lib, ratioCell(o.lib, best, perConn[o.lib], bestV)
+		lib, ratio := o.name, ratioCell(o.name, best, perConn[o.name], bestV)
 		if lib == servers.RawTCP {
 			lib, ratio = "rawtcp (floor)", "-"
 		}
@@ -156,7 +157,7 @@ func idleTable(w workload, outs []*outcome[idleSample]) *table {
 		t.rows = append(t.rows, []string{
 			lib,
 			strconv.Itoa(conns.conns),
-			fmt.Sprintf("%.2f", perConn[o.lib]/1024),
+			fmt.Sprintf("%.2f", perConn[o.name]/1024),
 			ratio,
 			fmt.Sprintf("%.2f", m(func(s idleSample) float64 { return s.heapPerConn })/1024),
 			fmt.Sprintf("%.2f", m(func(s idleSample) float64 { return s.goroutinesPerConn })),
@@ -166,11 +167,11 @@ func idleTable(w workload, outs []*outcome[idleSample]) *table {
 		})
 		if conns.conns < conns.requested {
 			t.notes = append(t.notes, fmt.Sprintf("%s: only %d of the %d connections asked for could be opened (open-file limit)",
-				o.lib, conns.conns, conns.requested))
+				o.name, conns.conns, conns.requested))
 		}
 		for _, s := range o.samples {
 			if !s.settled {
-				t.notes = append(t.notes, fmt.Sprintf("%s: RSS was still changing after %v; the last reading is used", o.lib, settleMax))
+				t.notes = append(t.notes, fmt.Sprintf("%s: RSS was still changing after %v; the last reading is used", o.name, settleMax))
 				break
 			}
 		}

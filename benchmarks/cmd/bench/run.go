@@ -10,6 +10,7 @@ import (
 
 	"github.com/wsconn/wsconn/benchmarks/internal/load"
 	"github.com/wsconn/wsconn/benchmarks/internal/proc"
+	"github.com/wsconn/wsconn/benchmarks/internal/transport"
 )
 
 // Bounds on the runs beyond their own length.
@@ -58,15 +59,23 @@ func (r *runner) pinFor(w workload) pinning {
 	return r.pin
 }
 
-// throughput runs throughput workload w against lib's server.
+// throughput runs throughput workload w against lib's server over
+// HTTP/1.1 on TCP.
 func (r *runner) throughput(w workload, lib string) (sample, error) {
+	return r.throughputOver(w, lib, transport.TCP)
+}
+
+// throughputOver runs throughput workload w against lib's server over
+// transport t.
+func (r *runner) throughputOver(w workload, lib string, t transport.Transport) (sample, error) {
 	pin := r.pinFor(w)
-	srv, err := startServer(r.serverBin, lib, w.deflate, pin.server)
+	srv, err := startServer(r.serverBin, lib, t, w.deflate, pin.server)
 	if err != nil {
 		return sample{}, err
 	}
 	args := []string{
 		"-url", srv.url,
+		"-transport", string(t.OrTCP()),
 		"-conns", strconv.Itoa(w.conns),
 		"-inflight", strconv.Itoa(w.inflight),
 		"-warmup", r.warmup.String(),
@@ -134,7 +143,7 @@ func lastJSONLine(out []byte, v any) error {
 // idle runs the idle workload w against lib's server.
 func (r *runner) idle(w workload, lib string) (idleSample, error) {
 	pin := r.pinFor(w)
-	srv, err := startServer(r.serverBin, lib, false, pin.server)
+	srv, err := startServer(r.serverBin, lib, transport.TCP, false, pin.server)
 	if err != nil {
 		return idleSample{}, err
 	}

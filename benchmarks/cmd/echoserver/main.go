@@ -1,12 +1,20 @@
 // Command echoserver runs the echo server of one library, for the
 // benchmark.
 //
-//	echoserver -lib wsconn|gorilla|coder|gws|gobwas|rawtcp [-addr 127.0.0.1:0] [-stats 127.0.0.1:0] [-deflate] [-cpuprofile FILE]
+//	echoserver -lib wsconn|gorilla|coder|gws|gobwas|rawtcp [-transport tcp|tls|h2|h3]
+//	           [-addr 127.0.0.1:0] [-stats 127.0.0.1:0] [-deflate] [-cpuprofile FILE]
 //
 // It prints "stats on http://ADDR/stats", then "listening on ws://ADDR/"
 // (tcp:// for rawtcp, a plain TCP echo) once it accepts connections. GET
 // /stats on the stats address answers JSON with the number of goroutines,
 // OS threads and memory figures. It exits 0 on SIGINT or SIGTERM.
+//
+// -transport serves WebSocket over HTTP/1.1 in TLS (any library but
+// rawtcp), or, for wsconn only, over HTTP/2 in TLS (net/http's server,
+// extended CONNECT turned on by wsconn's package xconnect) or over HTTP/3
+// (quic-go's server on a UDP socket). The URL printed is then
+// wss://ADDR/, ADDR being a UDP address for h3; the certificate is a
+// self-signed one made at start.
 package main
 
 import (
@@ -27,17 +35,23 @@ import (
 
 	"github.com/wsconn/wsconn/benchmarks/internal/proc"
 	"github.com/wsconn/wsconn/benchmarks/internal/servers"
+	"github.com/wsconn/wsconn/benchmarks/internal/transport"
 )
 
 func main() {
 	libs := strings.Join(append(slices.Clone(servers.Libraries), servers.RawTCP), ", ")
 	lib := flag.String("lib", "", "the `library` to serve with: "+libs)
+	tname := flag.String("transport", "tcp", "serve WebSocket over `transport`: "+transport.List(transport.All)+" (h2 and h3: wsconn only)")
 	addr := flag.String("addr", "127.0.0.1:0", "`address` to serve WebSocket on; port 0 picks a free port")
 	statsAddr := flag.String("stats", "127.0.0.1:0", "`address` to serve GET /stats on")
 	deflate := flag.Bool("deflate", false, "accept permessage-deflate")
 	cpuProfile := flag.String("cpuprofile", "", "write the server's CPU profile to `file` when it exits")
 	flag.Parse()
-	if flag.NArg() > 0 || *lib == "" {
+	t, err := transport.Parse(*tname)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "echoserver:", err)
+	}
+	if flag.NArg() > 0 || *lib == "" || err != nil {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -55,7 +69,8 @@ func main() {
 		defer f.Close()
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(ctx, *lib, *addr, *statsAddr, *deflate, os.Stdout); err != nil {
+	cfg := servers.Config{Deflate: *deflate, Transport: t}
+	if err := run(ctx, *lib, *addr, *statsAddr, cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "echoserver:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -63,37 +78,33 @@ func main() {
 }
 
 // run serves until ctx is done.
-func run(ctx context.Context, lib, addr, statsAddr string, deflate bool, out io.Writer) error {
+func run(ctx context.Context, lib, addr, statsAddr string, cfg servers.Config, out io.Writer) error {
 	if _, err := proc.RaiseFileLimit(); err != nil {
 		return fmt.Errorf("raising the open-file limit: %w", err)
-	}
-	srv, err := servers.New(lib, servers.Config{Deflate: deflate})
-	if err != nil {
-		return err
 	}
 	sln, err := net.Listen("tcp", statsAddr)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", addr)
+	srv, err := servers.Start(lib, addr, cfg)
 	if err != nil {
 		sln.Close()
 		return err
 	}
 	stats := &http.Server{Handler: servers.StatsHandler(lib), ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 2)
+	statsFailed := make(chan error, 1)
 	go func() {
 		if err := stats.Serve(sln); !errors.Is(err, http.ErrServerClosed) {
-			served <- fmt.Errorf("stats: %w", err)
+			statsFailed <- fmt.Errorf("stats: %w", err)
 		}
 	}()
-	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(out, "stats on http://%s/stats\n", sln.Addr())
-	fmt.Fprintf(out, "listening on %s://%s/\n", servers.Scheme(lib), ln.Addr())
+	fmt.Fprintf(out, "listening on %s\n", srv.URL)
 
 	select {
 	case <-ctx.Done():
-	case err = <-served:
+	case <-srv.Done(): // Close returns its error
+	case err = <-statsFailed:
 	}
 	return errors.Join(err, srv.Close(), stats.Close())
 }

@@ -11,18 +11,32 @@ import (
 	"time"
 
 	"github.com/wsconn/wsconn/benchmarks/internal/servers"
+	"github.com/wsconn/wsconn/benchmarks/internal/transport"
 )
 
 // TestRun checks the lines the server prints, its /stats and that it
-// returns once its context is done.
+// returns once its context is done, over TCP and over HTTP/3 (on UDP).
 func TestRun(t *testing.T) {
+	for _, c := range []struct {
+		lib    string
+		t      transport.Transport
+		prefix string
+	}{
+		{"gws", transport.TCP, "listening on ws://127.0.0.1:"},
+		{"wsconn", transport.H3, "listening on wss://127.0.0.1:"},
+	} {
+		t.Run(string(c.t), func(t *testing.T) { testRun(t, c.lib, servers.Config{Deflate: true, Transport: c.t}, c.prefix) })
+	}
+}
+
+func testRun(t *testing.T, lib string, cfg servers.Config, prefix string) {
 	const timeout = 10 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, "gws", "127.0.0.1:0", "127.0.0.1:0", true, pw)
+		err := run(ctx, lib, "127.0.0.1:0", "127.0.0.1:0", cfg, pw)
 		pw.Close()
 		done <- err
 	}()
@@ -42,7 +56,7 @@ func TestRun(t *testing.T) {
 			switch {
 			case strings.HasPrefix(line, "stats on http://") && got == 0:
 				statsURL = strings.TrimPrefix(line, "stats on ")
-			case strings.HasPrefix(line, "listening on ws://127.0.0.1:") && got == 1:
+			case strings.HasPrefix(line, prefix) && got == 1:
 			default:
 				t.Fatalf("line %d: %q", got+1, line)
 			}
@@ -58,7 +72,7 @@ func TestRun(t *testing.T) {
 	var st servers.Stats
 	err = json.NewDecoder(resp.Body).Decode(&st)
 	resp.Body.Close()
-	if err != nil || st.Lib != "gws" || st.Goroutines < 1 || st.Threads < 1 {
+	if err != nil || st.Lib != lib || st.Goroutines < 1 || st.Threads < 1 {
 		t.Errorf("stats %+v, %v", st, err)
 	}
 

@@ -4,6 +4,7 @@
 //
 //	load -url ws://ADDR/ [-conns N] [-inflight K] [-size BYTES | -json] [-deflate]
 //	     [-warmup D] [-duration D | -count N] [-server-pid PID]
+//	load -url wss://ADDR/ -transport tls|h2|h3 ...
 //	load -url ws://ADDR/ -idle N
 //
 // It keeps K messages in flight on each of N connections, checks every
@@ -12,6 +13,13 @@
 // trip (from writing a message to reading its echo), the count, the
 // errors and, with -server-pid, the server's CPU time per message. It
 // exits 1 if an echo differed or a connection failed.
+//
+// -transport says how the WebSockets go: over HTTP/1.1 on plain TCP (tcp,
+// for a ws:// URL) or in TLS (tls, the default for a wss:// URL), or as
+// streams of extended CONNECT requests on one HTTP/2 connection in TLS
+// (h2) or on one HTTP/3 connection (h3), as a browser's WebSockets to one
+// server share its connection. It does not verify the server's
+// certificate.
 //
 // With -idle it opens N connections (plain TCP ones for a tcp:// URL),
 // prints one JSON line saying how many are open, and holds them until
@@ -26,11 +34,13 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/wsconn/wsconn/benchmarks/internal/load"
 	"github.com/wsconn/wsconn/benchmarks/internal/proc"
+	"github.com/wsconn/wsconn/benchmarks/internal/transport"
 )
 
 // spareFiles is how many descriptors -idle leaves free of connections.
@@ -38,7 +48,8 @@ const spareFiles = 64
 
 func main() {
 	var cfg load.Config
-	flag.StringVar(&cfg.URL, "url", "", "`URL` of the echo server (ws://, or tcp:// with -idle)")
+	flag.StringVar(&cfg.URL, "url", "", "`URL` of the echo server (ws://, wss://, or tcp:// with -idle)")
+	tname := flag.String("transport", "", "carry the WebSockets over `transport`: "+transport.List(transport.All)+"; default tcp for a ws:// URL, tls for a wss:// one")
 	flag.IntVar(&cfg.Conns, "conns", 1, "`number` of connections")
 	flag.IntVar(&cfg.Inflight, "inflight", 1, "`number` of messages in flight on each connection")
 	flag.IntVar(&cfg.Size, "size", 16, "message size in `bytes` (binary messages)")
@@ -52,7 +63,11 @@ func main() {
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this `time` (with -idle: on opening the connections)")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's CPU profile to `file`")
 	flag.Parse()
-	if flag.NArg() > 0 || cfg.URL == "" {
+	var err error
+	if cfg.Transport, err = chooseTransport(*tname, cfg.URL); err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+	}
+	if flag.NArg() > 0 || cfg.URL == "" || err != nil {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -60,6 +75,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "load: FAILED:", err)
 		os.Exit(1)
 	}
+}
+
+// chooseTransport returns the transport named, or if none is, the one of
+// the URL's scheme.
+func chooseTransport(name, url string) (transport.Transport, error) {
+	switch {
+	case name != "":
+		return transport.Parse(name)
+	case strings.HasPrefix(url, "wss://"):
+		return transport.TLS, nil
+	}
+	return transport.TCP, nil
 }
 
 // run runs the load of cfg, or holds idle connections if idle is positive.
@@ -74,6 +101,9 @@ func run(cfg load.Config, idle int, timeout time.Duration, cpuProfile string) er
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if idle > 0 {
+		if t := cfg.Transport; t == transport.H2 || t == transport.H3 {
+			return fmt.Errorf("-idle opens connections over HTTP/1.1 only, not over %s", t)
+		}
 		return holdIdle(ctx, cfg.URL, idle, timeout)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)

@@ -25,7 +25,8 @@ type IdleReport struct {
 
 // Idle opens n connections to rawURL and returns them, to be held idle
 // and closed by the caller: WebSocket connections after the opening
-// handshake for a ws:// URL, plain TCP connections for a tcp:// URL.
+// handshake for a ws:// URL (wss://: in TLS), plain TCP connections for a
+// tcp:// URL.
 func Idle(ctx context.Context, rawURL string, n int) ([]io.Closer, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -33,13 +34,14 @@ func Idle(ctx context.Context, rawURL string, n int) ([]io.Closer, error) {
 	}
 	conns := make([]io.Closer, n)
 	switch u.Scheme {
-	case "ws":
-		ws, err := dialAll(ctx, rawURL, n, wsclient.Options{Origin: Origin, ReadBufferSize: idleReadBuffer})
+	case "ws", "wss":
+		s := &ownConns{url: rawURL, opts: wsclient.Options{Origin: Origin, ReadBufferSize: idleReadBuffer, TLSConfig: clientTLS}}
+		ws, err := dialAll(ctx, s, rawURL, n)
 		if err != nil {
 			return nil, err
 		}
 		for i, c := range ws {
-			conns[i] = c.NetConn()
+			conns[i] = c.Stream()
 		}
 	case "tcp":
 		var d net.Dialer
@@ -55,7 +57,7 @@ func Idle(ctx context.Context, rawURL string, n int) ([]io.Closer, error) {
 			return nil, fmt.Errorf("load: dialing %s: %w", u.Host, err)
 		}
 	default:
-		return nil, fmt.Errorf("load: URL %q: scheme is neither ws nor tcp", rawURL)
+		return nil, fmt.Errorf("load: URL %q: scheme is not ws, wss or tcp", rawURL)
 	}
 	return conns, nil
 }

@@ -8,9 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"time"
 
+	"github.com/wsconn/wsconn/benchmarks/internal/transport"
 	"github.com/wsconn/wsconn/benchmarks/internal/wsclient"
 )
 
@@ -20,12 +22,16 @@ const Origin = "http://load-generator.invalid"
 
 // Config describes a run.
 type Config struct {
-	URL      string // ws:// URL of the echo server
+	URL      string // ws:// URL of the echo server, wss:// over the transports in TLS or QUIC
 	Conns    int    // connections
 	Inflight int    // messages in flight on each connection
 	Size     int    // binary message size in bytes, when not JSON
 	JSON     bool   // send the JSONSize-byte JSON document as text
 	Deflate  bool   // negotiate permessage-deflate
+
+	// Transport carries the WebSockets; empty means TCP. Over HTTP/2 and
+	// HTTP/3 the Conns WebSockets are streams of one connection.
+	Transport transport.Transport
 
 	// Warmup and Duration are the time before the measured window and the
 	// window's length.
@@ -85,7 +91,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 
-	conns, err := dialAll(ctx, cfg.URL, cfg.Conns, wsclient.Options{Deflate: cfg.Deflate, Origin: Origin})
+	sess, err := newSession(ctx, cfg.Transport, cfg.URL, wsclient.Options{Deflate: cfg.Deflate, Origin: Origin})
+	if err != nil {
+		return Result{Errors: 1, FirstError: err.Error()}, err
+	}
+	defer sess.Close() // after the WebSockets' closing handshakes
+	conns, err := dialAll(ctx, sess, cfg.URL, cfg.Conns)
 	if err != nil {
 		return Result{Errors: 1, FirstError: err.Error()}, err
 	}
@@ -174,6 +185,16 @@ func (cfg *Config) check() error {
 		return errors.New("load: need a duration or a count")
 	case cfg.Warmup < 0:
 		return errors.New("load: negative warm-up")
+	}
+	if _, err := transport.Parse(string(cfg.Transport.OrTCP())); err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	if want := cfg.Transport.OrTCP().Scheme(); u.Scheme != want {
+		return fmt.Errorf("load: URL %q: a WebSocket over %s has a %s:// URL", cfg.URL, cfg.Transport.OrTCP().Describe(), want)
 	}
 	return nil
 }

@@ -2,15 +2,23 @@
 // library, each written the fast way the library's documentation
 // recommends. Every server sends each message back with its type, reads
 // messages of up to MaxMessage bytes and accepts any Origin.
+//
+// Every WebSocket server runs over HTTP/1.1, on plain TCP or in TLS;
+// wsconn's also runs over HTTP/2 and HTTP/3, the WebSocket being the
+// stream of an extended CONNECT request. Start serves any of them.
 package servers
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/wsconn/wsconn/benchmarks/internal/transport"
 )
 
 // MaxMessage is every server's read limit: twice the largest message of
@@ -21,6 +29,15 @@ const MaxMessage = 2 << 20
 type Config struct {
 	// Deflate accepts permessage-deflate offers.
 	Deflate bool
+
+	// Transport is how clients reach the server; empty means TCP. TLS
+	// serves any library but RawTCP; H2 and H3 serve wsconn only, the
+	// other libraries speaking WebSocket over HTTP/1.1 only.
+	Transport transport.Transport
+
+	// TLS holds the server's certificate, for the transports over TLS
+	// or QUIC; nil means one made at start (see selfSigned).
+	TLS *tls.Config
 }
 
 // Server is the echo server of one library.
@@ -39,8 +56,61 @@ var Libraries = []string{"wsconn", "gorilla", "coder", "gws", "gobwas"}
 // RawTCP names the plain TCP echo server, the floor of the idle workload.
 const RawTCP = "rawtcp"
 
-// New returns the echo server of lib, one of Libraries or RawTCP.
+// New returns the echo server of lib, one of Libraries or RawTCP, over
+// cfg.Transport, which must be one served on a TCP listener: TCP, TLS or
+// H2. Start serves H3 too.
 func New(lib string, cfg Config) (Server, error) {
+	if err := check(lib, cfg.Transport); err != nil {
+		return nil, err
+	}
+	t := cfg.Transport.OrTCP()
+	if t == transport.H3 {
+		return nil, errors.New("servers: an HTTP/3 server listens on UDP: use Start")
+	}
+	if t != transport.TCP && cfg.TLS == nil {
+		var err error
+		if cfg.TLS, err = selfSigned(); err != nil {
+			return nil, err
+		}
+	}
+	switch t {
+	case transport.TLS:
+		srv, err := newOverTCP(lib, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return newTLSServer(srv, cfg.TLS), nil
+	case transport.H2:
+		return newH2Server(wsconnHandler(cfg), cfg.TLS), nil
+	}
+	return newOverTCP(lib, cfg)
+}
+
+// check reports whether lib's server can run over t.
+func check(lib string, t transport.Transport) error {
+	if _, err := transport.Parse(string(t.OrTCP())); err != nil {
+		return fmt.Errorf("servers: %w", err)
+	}
+	switch t.OrTCP() {
+	case transport.TCP:
+		return nil
+	case transport.TLS:
+		if lib == RawTCP {
+			return errors.New("servers: rawtcp runs over plain TCP only")
+		}
+		return nil
+	}
+	switch {
+	case lib == "wsconn":
+		return nil
+	case lib == RawTCP || slices.Contains(Libraries, lib):
+		return fmt.Errorf("servers: %s serves WebSocket over HTTP/1.1 only, not over %s", lib, t)
+	}
+	return fmt.Errorf("servers: unknown library %q", lib)
+}
+
+// newOverTCP returns the echo server of lib over HTTP/1.1.
+func newOverTCP(lib string, cfg Config) (Server, error) {
 	switch lib {
 	case "wsconn":
 		return newHTTPServer(wsconnHandler(cfg)), nil
@@ -61,13 +131,13 @@ func New(lib string, cfg Config) (Server, error) {
 	return nil, fmt.Errorf("servers: unknown library %q", lib)
 }
 
-// Scheme returns the URL scheme of lib's server: tcp for RawTCP, ws for
-// the others.
-func Scheme(lib string) string {
+// Scheme returns the URL scheme of lib's server over t: tcp for RawTCP,
+// ws over plain TCP, wss over the others.
+func Scheme(lib string, t transport.Transport) string {
 	if lib == RawTCP {
 		return "tcp"
 	}
-	return "ws"
+	return t.Scheme()
 }
 
 // copyBuffers holds the buffers of the servers that copy a message through
@@ -86,8 +156,15 @@ func newHTTPServer(h http.Handler) *httpServer {
 	}}
 }
 
+// Serve serves HTTP on ln, in TLS if the server has a TLS configuration.
 func (s *httpServer) Serve(ln net.Listener) error {
-	if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	var err error
+	if s.srv.TLSConfig != nil {
+		err = s.srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+	} else {
+		err = s.srv.Serve(ln)
+	}
+	if !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

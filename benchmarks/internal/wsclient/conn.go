@@ -7,6 +7,10 @@
 // so that every server can accept it: it inflates what it reads and sends
 // messages that its caller compressed. In steady state it allocates
 // nothing: a connection keeps its buffers from one message to the next.
+//
+// A connection runs over HTTP/1.1 on plain TCP or in TLS (Dial), or as
+// the stream of an extended CONNECT request over HTTP/2 (RFC 8441,
+// H2Conn) or HTTP/3 (RFC 9220, H3Conn), with the same frame code.
 package wsclient
 
 import (
@@ -14,6 +18,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -38,6 +43,9 @@ type Options struct {
 	// ReadBufferSize is the size of the connection's read buffer; 0
 	// means 64 KiB.
 	ReadBufferSize int
+
+	// TLSConfig configures TLS for a wss:// URL; nil means Go's defaults.
+	TLSConfig *tls.Config
 }
 
 // defaultReadBufferSize is the read buffer of Options' zero value.
@@ -57,10 +65,25 @@ func (e *CloseError) Error() string {
 	return fmt.Sprintf("wsclient: server closed the connection with %d %q", e.Code, e.Reason)
 }
 
+// Stream is what a connection runs over: a TCP or TLS connection, or the
+// stream of an extended CONNECT request. Close ends it at once, in both
+// directions.
+type Stream interface {
+	io.Reader
+	io.Writer
+	io.Closer
+}
+
+// readDeadliner is a Stream whose reads can time out. The streams of
+// HTTP/2 requests cannot; Close closes them when the time is up.
+type readDeadliner interface {
+	SetReadDeadline(time.Time) error
+}
+
 // Conn is a client connection. One goroutine may send messages
 // (WriteMessage, or Queue and Flush) while another reads them.
 type Conn struct {
-	nc      net.Conn
+	nc      Stream
 	br      *bufio.Reader
 	deflate bool
 
@@ -83,32 +106,42 @@ type Conn struct {
 }
 
 // NewConn returns a connection over nc, on which the opening handshake is
-// done; br holds what was read past the handshake response. deflate says
-// whether permessage-deflate was negotiated without context takeover.
-func NewConn(nc net.Conn, br *bufio.Reader, deflate bool) *Conn {
+// done; br reads nc, and holds what was read past the handshake response.
+// deflate says whether permessage-deflate was negotiated without context
+// takeover.
+func NewConn(nc Stream, br *bufio.Reader, deflate bool) *Conn {
 	var seed [8]byte
 	rand.Read(seed[:])
 	return &Conn{nc: nc, br: br, deflate: deflate, keys: binary.LittleEndian.Uint64(seed[:]) | 1}
 }
 
-// Dial connects to the ws:// URL rawURL and does the opening handshake.
-// ctx bounds the connection and the handshake.
+// Dial connects to the ws:// or wss:// URL rawURL and does the opening
+// handshake over HTTP/1.1, on plain TCP or in TLS. ctx bounds the
+// connection and the handshake.
 func Dial(ctx context.Context, rawURL string, opts Options) (*Conn, error) {
 	req, err := newRequest(rawURL, opts)
 	if err != nil {
 		return nil, err
 	}
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", req.host)
+	var nc net.Conn
+	if req.secure {
+		d := tls.Dialer{Config: tlsConfig(opts.TLSConfig, req.host, "http/1.1")}
+		nc, err = d.DialContext(ctx, "tcp", req.host)
+		if err == nil {
+			err = checkALPN(nc.(*tls.Conn), "http/1.1", true)
+		}
+	} else {
+		var d net.Dialer
+		nc, err = d.DialContext(ctx, "tcp", req.host)
+	}
 	if err != nil {
-		return nil, err
+		if nc != nil {
+			nc.Close()
+		}
+		return nil, fmt.Errorf("wsclient: connecting to %s: %w", rawURL, err)
 	}
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	size := opts.ReadBufferSize
-	if size <= 0 {
-		size = defaultReadBufferSize
-	}
-	br := bufio.NewReaderSize(nc, size)
+	br := bufio.NewReaderSize(nc, readBufferSize(opts))
 	err = req.do(nc, br)
 	if !stop() && err == nil {
 		err = ctx.Err()
@@ -120,8 +153,16 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Conn, error) {
 	return NewConn(nc, br, opts.Deflate), nil
 }
 
-// NetConn returns the underlying connection.
-func (c *Conn) NetConn() net.Conn { return c.nc }
+// readBufferSize returns the read buffer size of opts.
+func readBufferSize(opts Options) int {
+	if opts.ReadBufferSize <= 0 {
+		return defaultReadBufferSize
+	}
+	return opts.ReadBufferSize
+}
+
+// Stream returns what the connection runs over.
+func (c *Conn) Stream() Stream { return c.nc }
 
 // WriteMessage sends p as one uncompressed message of type op.
 func (c *Conn) WriteMessage(op Opcode, p []byte) error {
@@ -330,8 +371,13 @@ func (c *Conn) Close(timeout time.Duration) error {
 	if err := c.writeControl(OpClose, []byte{0x03, 0xE8}); err != nil {
 		return err
 	}
-	if err := c.nc.SetReadDeadline(time.Now().Add(timeout)); err != nil {
-		return err
+	if d, ok := c.nc.(readDeadliner); ok {
+		if err := d.SetReadDeadline(time.Now().Add(timeout)); err != nil {
+			return err
+		}
+	} else {
+		t := time.AfterFunc(timeout, func() { c.nc.Close() })
+		defer t.Stop()
 	}
 	_, msg, err := c.ReadMessage(nil, 1<<20)
 	var ce *CloseError

@@ -23,6 +23,7 @@ const deflateOffer = "permessage-deflate; client_no_context_takeover; server_no_
 // request is an opening handshake to send.
 type request struct {
 	host    string // host:port to dial
+	secure  bool   // in TLS (a wss:// URL)
 	head    []byte // the request head
 	key     string // Sec-WebSocket-Key
 	deflate bool
@@ -34,16 +35,12 @@ func newRequest(rawURL string, opts Options) (*request, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u.Scheme != "ws" {
-		return nil, fmt.Errorf("wsclient: URL %q: scheme is not ws", rawURL)
-	}
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "80")
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return nil, fmt.Errorf("wsclient: URL %q: scheme is neither ws nor wss", rawURL)
 	}
 	var nonce [16]byte
 	rand.Read(nonce[:])
-	r := &request{host: host, key: base64.StdEncoding.EncodeToString(nonce[:]), deflate: opts.Deflate}
+	r := &request{host: hostPort(u), secure: u.Scheme == "wss", key: base64.StdEncoding.EncodeToString(nonce[:]), deflate: opts.Deflate}
 	var b strings.Builder
 	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), u.Host)
 	fmt.Fprintf(&b, "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n", r.key)
@@ -56,6 +53,18 @@ func newRequest(rawURL string, opts Options) (*request, error) {
 	b.WriteString("\r\n")
 	r.head = []byte(b.String())
 	return r, nil
+}
+
+// hostPort returns the host and port of u, a ws:// or wss:// URL, with
+// the default port of its scheme if it has none.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "wss" {
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
 }
 
 // do sends the request on nc and checks the response read from br.

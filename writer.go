@@ -44,10 +44,11 @@ type outMessage struct {
 	started    bool    // extensions applied
 	done       bool    // the final frame is built
 	noCompress bool
-	borrowed   bool   // payload is the sender's memory, only while its send runs (see enqueue)
-	frag       bool   // one piece of a streamed message (NextWriter)
-	fin        bool   // for frag: the streamed message's last piece
-	seq        uint64 // position in the order of queueing, from 1
+	borrowed   bool             // payload is the sender's memory, only while its send runs (see enqueue)
+	frag       bool             // one piece of a streamed message (NextWriter)
+	fin        bool             // for frag: the streamed message's last piece
+	seq        uint64           // position in the order of queueing, from 1
+	prep       *PreparedMessage // payload is prep's, shared and read only
 }
 
 // controlFrame is a queued ping, pong or close frame.
@@ -84,6 +85,11 @@ type writer struct {
 	deferred     []outMessage  // messages queued while it is open
 	streamDone   chan struct{} // closed when it ends, for NextWriter
 
+	// What the extensions key a shared processing of prepared messages
+	// by, if they allow it (see PreparedMessage). Set by init.
+	sharedKey string
+	sharedOK  bool
+
 	// Owned by the running writer goroutine.
 	cur   []outMessage
 	wctrl []controlFrame
@@ -110,6 +116,7 @@ func (w *writer) init(c *WebsocketConnection, caps io.ReadWriteCloser) {
 	w.c = c
 	w.runFn = w.run
 	w.now, _ = caps.(iostream.TryWriter)
+	w.sharedKey, w.sharedOK = sharedKey(c.exts)
 }
 
 // enqueue queues a data message with its payload from data or text.
@@ -745,41 +752,64 @@ func (w *writer) buildRound() {
 // an extension failed on, with the error.
 func (w *writer) encodeMessages() (int, error) {
 	for i := range w.cur {
-		if m := &w.cur[i]; !m.started {
-			if err := w.applyExtensions(m); err != nil {
-				return i, err
-			}
+		m := &w.cur[i]
+		if m.started {
+			continue
+		}
+		apply := w.applyExtensions
+		if m.prep != nil {
+			apply = w.applyPrepared
+		}
+		if err := apply(m); err != nil {
+			return i, err
 		}
 	}
 	return 0, nil
 }
 
 // applyExtensions runs an outgoing message through the negotiated
-// extensions before its first frame is built. Each one writes into pooled
-// storage lent as Message.Buf, which then replaces the message's buffer.
+// extensions before its first frame is built.
 func (w *writer) applyExtensions(m *outMessage) error {
 	m.started = true
 	if len(w.c.exts) == 0 {
 		return nil
 	}
-	w.ext = extensions.Message{Binary: m.op == frame.OpBinary, Payload: m.payload, NoCompress: m.noCompress}
+	out, rsv, spare, err := w.process(m.payload, m.op, m.noCompress)
+	if err != nil {
+		return err
+	}
+	if spare != nil {
+		bufpool.Put(m.buf)
+		m.buf, m.borrowed = spare, false
+	}
+	m.payload, m.rsv = out, rsv
+	return nil
+}
+
+// process runs payload through the negotiated extensions. Each one writes
+// into pooled storage lent as Message.Buf; spare is the storage that out
+// lives in, for the caller to release, or nil when out is payload itself.
+func (w *writer) process(payload []byte, op frame.Opcode, noCompress bool) (out []byte, rsv byte, spare *[]byte, err error) {
+	w.ext = extensions.Message{Binary: op == frame.OpBinary, Payload: payload, NoCompress: noCompress}
 	for _, e := range w.c.exts {
-		spare := bufpool.Get(len(w.ext.Payload) + 1024)
-		w.ext.Buf = (*spare)[:0]
+		buf := bufpool.Get(len(w.ext.Payload) + 1024)
+		w.ext.Buf = (*buf)[:0]
 		if err := e.ProcessOutgoing(&w.ext); err != nil {
+			bufpool.Put(buf)
 			bufpool.Put(spare)
-			return fmt.Errorf("wsconn: extension %s failed on an outgoing message: %w", e.Name(), err)
+			w.ext = extensions.Message{}
+			return nil, 0, nil, fmt.Errorf("wsconn: extension %s failed on an outgoing message: %w", e.Name(), err)
 		}
-		if p := w.ext.Payload; len(p) > 0 && &p[0] == &(*spare)[:1][0] {
-			bufpool.Put(m.buf)
-			m.buf, m.borrowed = spare, false
-		} else {
+		if p := w.ext.Payload; len(p) > 0 && &p[0] == &(*buf)[:1][0] {
 			bufpool.Put(spare)
+			spare = buf
+		} else {
+			bufpool.Put(buf)
 		}
 	}
-	m.payload, m.rsv = w.ext.Payload, w.ext.RSV
+	out, rsv = w.ext.Payload, w.ext.RSV
 	w.ext = extensions.Message{}
-	return nil
+	return out, rsv, spare, nil
 }
 
 // retireLocked accounts for the messages whose last frame was written and

@@ -158,7 +158,7 @@ type deflate struct {
 	dec       deflateDecoder
 }
 
-var _ Extension = (*deflate)(nil)
+var _ SharedOutgoing = (*deflate)(nil)
 
 // Name returns "permessage-deflate".
 func (d *deflate) Name() string { return deflateName }

@@ -141,6 +141,16 @@ func (d *deflate) ProcessOutgoing(msg *Message) error {
 	return nil
 }
 
+// OutgoingKey names the compression level, window and threshold that
+// ProcessOutgoing's output depends on, when this side sends without
+// context takeover: each message is then compressed on its own.
+func (d *deflate) OutgoingKey() (string, bool) {
+	if !d.configured || !d.outNoCtx {
+		return "", false
+	}
+	return fmt.Sprintf("%s/level=%d/bits=%d/threshold=%d", deflateName, d.opts.Level, d.outBits, d.threshold), true
+}
+
 // compress appends p compressed and sync-flushed to buf, and returns it
 // without the sync marker.
 func (c *compressor) compress(buf, p []byte) ([]byte, error) {

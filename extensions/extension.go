@@ -130,6 +130,24 @@ type Extension interface {
 	ProcessIncoming(msg *Message, limit int) error
 }
 
+// SharedOutgoing is implemented by an Extension whose ProcessOutgoing, at
+// least for the parameters negotiated, depends only on the message and on
+// what OutgoingKey names, not on the messages processed before: its output
+// for one connection is then valid on every connection whose extension
+// returns the same key. A connection that sends a prepared message to many
+// peers (wsconn.PreparedMessage) uses it to process the message once for
+// all of them.
+type SharedOutgoing interface {
+	Extension
+
+	// OutgoingKey returns a key that names everything ProcessOutgoing's
+	// output depends on besides the message, and ok true, when that output
+	// depends on nothing else (for permessage-deflate, when this side
+	// sends without context takeover). It is called after Configure, and
+	// its answer does not change afterwards.
+	OutgoingKey() (key string, ok bool)
+}
+
 var (
 	// ErrNegotiation is wrapped by errors about parameters that one side
 	// cannot accept from the other.

@@ -144,7 +144,7 @@ func acceptConnect(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) 
 	hs := make(http.Header)
 	protocol, exts, err := opts.server().Process(r, hs)
 	if err != nil {
-		if errors.Is(err, handshake.ErrMethod) && !extendedConnectEnabled() {
+		if r.ProtoMajor == 2 && errors.Is(err, handshake.ErrMethod) && !extendedConnectEnabled() {
 			err = fmt.Errorf("%w (this server does not offer RFC 8441: run it with GODEBUG=http2xconnect=1, or import github.com/wsconn/wsconn/xconnect)", err)
 		}
 		handshake.WriteError(w, r, err)
@@ -169,13 +169,23 @@ type clientStream struct {
 	body   io.ReadCloser  // the response's
 	pw     *io.PipeWriter // the request's
 	cancel context.CancelFunc
-	done   func() // called once, when the stream is closed
-	conn   net.Conn
+	done   func()      // called once, when the stream is closed
+	addrs  addrPair    // the network connection under the stream, if known
+	ended  atomic.Bool // the response's body ended (END_STREAM)
 	closed atomic.Bool
+}
+
+// addrPair is what has a local and a remote address, as a net.Conn does.
+type addrPair interface {
+	LocalAddr() net.Addr
+	RemoteAddr() net.Addr
 }
 
 func (s *clientStream) Read(p []byte) (int, error) {
 	n, err := s.body.Read(p)
+	if err == io.EOF {
+		s.ended.Store(true)
+	}
 	return n, streamError(err)
 }
 
@@ -184,13 +194,23 @@ func (s *clientStream) Write(p []byte) (int, error) {
 	return n, streamError(err)
 }
 
-// Close ends the request's body (END_STREAM), then the response's, which
-// resets the stream if the server has not ended it yet.
+// errStreamAborted ends the request's body of a stream that the client
+// closes before the server ended it: HTTP/2 and HTTP/3 transports reset a
+// stream whose request body fails.
+var errStreamAborted = errors.New("wsconn: stream closed before the server ended it")
+
+// Close ends the stream: after the server has ended its side, by ending
+// the request's body (END_STREAM, or a QUIC FIN); before, by resetting
+// it, as an abnormal end must be.
 func (s *clientStream) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	s.pw.Close()
+	if s.ended.Load() {
+		s.pw.Close()
+	} else {
+		s.pw.CloseWithError(errStreamAborted)
+	}
 	err := s.body.Close()
 	s.cancel()
 	if s.done != nil {
@@ -200,23 +220,24 @@ func (s *clientStream) Close() error {
 }
 
 func (s *clientStream) LocalAddr() net.Addr {
-	if s.conn == nil {
+	if s.addrs == nil {
 		return nil
 	}
-	return s.conn.LocalAddr()
+	return s.addrs.LocalAddr()
 }
 
 func (s *clientStream) RemoteAddr() net.Addr {
-	if s.conn == nil {
+	if s.addrs == nil {
 		return nil
 	}
-	return s.conn.RemoteAddr()
+	return s.addrs.RemoteAddr()
 }
 
 // dialConnect opens the WebSocket of req, prepared as an extended
 // CONNECT, as a stream of rt, which speaks HTTP/2 or HTTP/3. conn is the
-// network connection under rt when known, for the addresses; done, if not
-// nil, is called once when the stream is closed or the dial fails.
+// network connection under rt when known, for the addresses (otherwise a
+// response body with LocalAddr and RemoteAddr methods gives them); done,
+// if not nil, is called once when the stream is closed or the dial fails.
 func dialConnect(ctx context.Context, ep *dialTarget, req *http.Request, origin string,
 	rt http.RoundTripper, conn net.Conn, done func(), opts *DialOptions) (*WebsocketConnection, *http.Response, error) {
 	// ctx bounds the handshake, not the stream: the request gets a
@@ -267,7 +288,12 @@ func dialConnect(ctx context.Context, ep *dialTarget, req *http.Request, origin 
 		}
 		return fail(resp, ep.errorf("%w", err))
 	}
-	s := &clientStream{body: resp.Body, pw: pw, cancel: cancel, done: done, conn: conn}
+	s := &clientStream{body: resp.Body, pw: pw, cancel: cancel, done: done}
+	if conn != nil {
+		s.addrs = conn
+	} else if a, ok := resp.Body.(addrPair); ok {
+		s.addrs = a
+	}
 	answer := *resp
 	answer.Body = http.NoBody // the body is the connection's stream
 	copts := opts.ConnectionOptions.withRequest(req)

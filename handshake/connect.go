@@ -46,9 +46,9 @@ func checkConnect(r *http.Request) *Error {
 			detail: "CONNECT opens a WebSocket only over HTTP/2 and HTTP/3; want GET over HTTP/1"}
 	}
 	if p := connectProtocol(r); !strings.EqualFold(p, "websocket") {
-		detail := `want "websocket"`
+		detail := `:protocol is not "websocket"`
 		if p == "" {
-			detail = "missing"
+			detail = ":protocol missing"
 		}
 		return &Error{Status: http.StatusBadRequest, Header: protocolHeader, Value: p, Err: ErrUpgrade, detail: detail}
 	}

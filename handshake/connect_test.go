@@ -120,5 +120,5 @@ func TestWriteErrorOverHTTP2(t *testing.T) {
 	handshake.WriteError(w, r, err)
 	assert.Equal(t, http.StatusBadRequest, w.Code)
 	assert.Empty(t, w.Header().Values("Connection"))
-	assert.Equal(t, "handshake: Upgrade lacks websocket \"webtransport\": want \"websocket\"\n", w.Body.String())
+	assert.Equal(t, "handshake: Upgrade lacks websocket \"webtransport\": :protocol is not \"websocket\"\n", w.Body.String())
 }

@@ -112,15 +112,15 @@ func TestServerCheckErrors(t *testing.T) {
 		{"CONNECT without :protocol", func(r *http.Request) {
 			toConnect("HTTP/2.0", 2)(r)
 			r.Header.Del(":protocol")
-		}, handshake.ErrUpgrade, 400, ":protocol", `handshake: Upgrade lacks websocket: missing`},
+		}, handshake.ErrUpgrade, 400, ":protocol", `handshake: Upgrade lacks websocket: :protocol missing`},
 		{"CONNECT with another :protocol", func(r *http.Request) {
 			toConnect("HTTP/2.0", 2)(r)
 			r.Header.Set(":protocol", "webtransport")
-		}, handshake.ErrUpgrade, 400, ":protocol", `handshake: Upgrade lacks websocket "webtransport": want "websocket"`},
+		}, handshake.ErrUpgrade, 400, ":protocol", `handshake: Upgrade lacks websocket "webtransport": :protocol is not "websocket"`},
 		{"CONNECT over HTTP/3 with another :protocol", func(r *http.Request) {
 			toConnect("connect-udp", 3)(r)
 			r.Header.Del(":protocol")
-		}, handshake.ErrUpgrade, 400, ":protocol", `handshake: Upgrade lacks websocket "connect-udp": want "websocket"`},
+		}, handshake.ErrUpgrade, 400, ":protocol", `handshake: Upgrade lacks websocket "connect-udp": :protocol is not "websocket"`},
 		{"CONNECT without version", func(r *http.Request) {
 			toConnect("HTTP/2.0", 2)(r)
 			r.Header.Del("Sec-WebSocket-Version")

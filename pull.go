@@ -126,14 +126,20 @@ func (c *WebsocketConnection) next(ctx context.Context, peek bool) (pullItem, er
 	}
 }
 
+// activatePull makes the pull API a receiver of the messages from now on,
+// once.
+func (c *WebsocketConnection) activatePull() {
+	if c.sigs.pull.active.CompareAndSwap(false, true) {
+		c.sigs.connected(true)
+	}
+}
+
 // startPull makes the pull API a receiver, once, and takes the consumer
 // lock, which the caller releases when it returns nil. Frames left of a
 // message that NextReader did not finish are skipped.
 func (c *WebsocketConnection) startPull(ctx context.Context) error {
+	c.activatePull()
 	q := &c.sigs.pull
-	if q.active.CompareAndSwap(false, true) {
-		c.sigs.connected(true)
-	}
 	q.consumer.Lock()
 	for q.inMsg {
 		it, err := c.next(ctx, false)

@@ -1,6 +1,7 @@
 package wsconn
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -28,6 +29,7 @@ type WebsocketConnection struct {
 	exts     []extensions.Extension
 	rsvBits  byte // reserved bits claimed by the negotiated extensions
 	opts     options
+	noPings  bool // the stream cannot carry pings (a browser's WebSocket)
 
 	maxIncoming atomic.Int64
 	maxMessage  atomic.Int64
@@ -92,6 +94,7 @@ func NewWebsocketConnection(stream io.ReadWriteCloser, uri *url.URL, connType Co
 	caps := streamCaps(stream)
 	c.wr.init(c, caps)
 	c.rd.init(c, caps)
+	_, c.noPings = stream.(interface{ sendsNoPings() })
 	c.ka.interval = c.opts.keepaliveInterval
 	c.ka.pongTimeout = c.opts.pongTimeout
 	c.ka.payload = c.opts.pingPayload
@@ -196,7 +199,8 @@ func (c *WebsocketConnection) KeepaliveInterval() time.Duration {
 }
 
 // SetKeepaliveInterval sets the interval between keepalive pings (0 stops
-// them) and emits notify for "keepalive-interval".
+// them) and emits notify for "keepalive-interval". In a browser, which
+// sends no pings of a program's, it has no other effect.
 func (c *WebsocketConnection) SetKeepaliveInterval(d time.Duration) {
 	c.setDuration(&c.ka.interval, d, "keepalive-interval")
 }
@@ -280,6 +284,9 @@ func (c *WebsocketConnection) sendMessage(method string, typ DataType, data []by
 // against the queue bound (Options.MaxQueuedBytes): past it Ping returns
 // ErrQueueFull.
 func (c *WebsocketConnection) Ping(payload []byte) error {
+	if c.noPings {
+		return errorf("Ping", "the browser's WebSocket sends no pings: %w", errors.ErrUnsupported)
+	}
 	if len(payload) > frame.MaxControlPayload {
 		return errorf("Ping", "payload of %d bytes, at most %d", len(payload), frame.MaxControlPayload)
 	}
@@ -304,11 +311,16 @@ func (c *WebsocketConnection) Ping(payload []byte) error {
 func (c *WebsocketConnection) Request() *http.Request { return c.opts.request }
 
 // BufferedAmount returns the number of payload bytes queued and not yet
-// written to the stream.
+// written to the stream; in a browser, with those that the browser's
+// WebSocket has not sent yet.
 func (c *WebsocketConnection) BufferedAmount() int64 {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.wr.queued
+	n := c.wr.queued
+	c.mu.Unlock()
+	if b, ok := c.stream.(interface{ bufferedAmount() int64 }); ok {
+		n += b.bufferedAmount() // what the browser's WebSocket holds
+	}
+	return n
 }
 
 // setStateLocked changes the state and emits notify. c.mu is held.

@@ -153,9 +153,24 @@ type DialOptions struct {
 //
 // The connection holds its events until handlers are connected (see
 // NewWebsocketConnection), so a server that speaks first loses nothing.
+//
+// In a browser (GOOS=js GOARCH=wasm), Dial opens the browser's own
+// WebSocket and runs the connection over it, with the same signals, pull
+// API, limits and closing handshake. The browser does the handshake (its
+// page's Origin and cookies, its TLS, permessage-deflate if the server
+// offers it) and answers the server's pings; what it does not offer fails
+// at Dial with an error wrapping errors.ErrUnsupported: Header, Origin,
+// Extensions, Transport, NetDial, Proxy, TLSConfig, Jar and keepalive
+// pings. Ping returns such an error, and the response holds only the
+// chosen subprotocol and extensions. The browser takes close codes 1000
+// and 3000 to 4999 from a client: Close with another code closes without
+// one.
 func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*WebsocketConnection, *http.Response, error) {
 	if opts == nil {
 		opts = &DialOptions{}
+	}
+	if inBrowser {
+		return dialBrowser(ctx, rawURL, opts)
 	}
 	ctx, cancel := handshakeContext(ctx, opts.HandshakeTimeout)
 	defer cancel()

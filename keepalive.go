@@ -39,7 +39,7 @@ func (k *keepalive) reschedule(c *WebsocketConnection) {
 		k.tick.Stop()
 		k.tick = nil
 	}
-	if k.interval > 0 && c.state == StateOpen {
+	if k.interval > 0 && c.state == StateOpen && !c.noPings {
 		k.tick = time.AfterFunc(k.interval, c.keepaliveTick)
 	}
 }

@@ -101,12 +101,19 @@ func (s *serverStream) Close() error {
 	return nil
 }
 
-// wait blocks until the connection has closed the stream, then ends it,
-// interrupting a write that the peer does not take: after wait the
-// handler may return. It runs on the handler's goroutine, where w may be
-// used.
+// wait blocks until the connection has closed the stream, then ends it:
+// after wait the handler may return, which ends the stream in order
+// (END_STREAM). A write still under way then is one that the peer does not
+// take: wait interrupts it with a past write deadline, which resets the
+// stream, as its abnormal end must. It runs on the handler's goroutine,
+// where w may be used.
 func (s *serverStream) wait() {
 	<-s.closed
+	if s.mu.TryLock() {
+		s.ended = true
+		s.mu.Unlock()
+		return
+	}
 	s.rc.SetWriteDeadline(pastDeadline)
 	s.end()
 }

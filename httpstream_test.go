@@ -364,8 +364,8 @@ func TestHTTP2BadRequests(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"CONNECT without :protocol", func(r *http.Request) { r.Header.Del(":protocol") }, 400, "Upgrade lacks websocket: missing"},
-		{"wrong :protocol", func(r *http.Request) { r.Header.Set(":protocol", "webtransport") }, 400, `"webtransport": want "websocket"`},
+		{"CONNECT without :protocol", func(r *http.Request) { r.Header.Del(":protocol") }, 400, "Upgrade lacks websocket: :protocol missing"},
+		{"wrong :protocol", func(r *http.Request) { r.Header.Set(":protocol", "webtransport") }, 400, `"webtransport": :protocol is not "websocket"`},
 		{"no version", func(r *http.Request) { r.Header.Del("Sec-WebSocket-Version") }, 400, "unsupported Sec-WebSocket-Version: missing"},
 		{"version 8", func(r *http.Request) { r.Header.Set("Sec-WebSocket-Version", "8") }, 400, `unsupported Sec-WebSocket-Version "8"`},
 		{"GET", func(r *http.Request) {
@@ -581,4 +581,31 @@ func TestHTTP2GETWithUpgrade(t *testing.T) {
 		}
 	}
 	t.Fatal("no RST_STREAM within 20 frames")
+}
+
+// TestHTTP2ServerEndsStreamInOrder: after the closing handshake the server
+// ends the stream with END_STREAM, which a client reads as the end of the
+// body, not with a reset (browsers report a reset as an unclean close).
+func TestHTTP2ServerEndsStreamInOrder(t *testing.T) {
+	srv := newH2Server(t, echoHandler(nil, nil))
+	cc := srv.h2Client(t)
+	req, err := http.NewRequest(http.MethodConnect, srv.URL+"/", nil)
+	require.NoError(t, err)
+	req.Header.Set(":protocol", "websocket")
+	req.Header.Set("Sec-WebSocket-Version", "13")
+	pr, pw := io.Pipe()
+	req.Body = pr
+	resp, err := cc.RoundTrip(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+
+	// A masked close frame, 1000.
+	closeFrame := []byte{0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xe8 ^ 2}
+	_, err = pw.Write(closeFrame)
+	require.NoError(t, err)
+	got, err := io.ReadAll(resp.Body)
+	require.NoError(t, err, "the stream must end with END_STREAM, not a reset")
+	assert.Equal(t, []byte{0x88, 0x02, 0x03, 0xe8}, got, "the server's close frame, then the end")
+	pw.Close()
 }

@@ -25,6 +25,24 @@
 // WSCONN_INTEROP=skip skips the whole suite, and WSCONN_INTEROP_REPORT=FILE
 // writes the table as Markdown to FILE.
 //
+// # Chromium and the echoserver program
+//
+// The rows "Chromium, echoserver HTTP/2" and "Chromium, echoserver
+// HTTP/1.1 TLS" pair Chromium with examples/echoserver (built with
+// internal/echotest, with the race detector when the suite has it) rather
+// than with the suite's own server: the echoserver runs with -tls -v (and
+// -http2=false for the second row) and a self-signed certificate, the
+// browser (--ignore-https-errors: Chromium's --ignore-certificate-errors
+// and playwright's ignoreHTTPSErrors) loads its page over HTTPS and opens
+// its WebSockets to the same origin, and each WebSocket, the page's own
+// included, must appear in the echoserver's "accepted PROTO PATH" lines
+// with the row's HTTP version: Chromium runs a WebSocket over HTTP/2 (RFC
+// 8441) only on the HTTP/2 connection of its page. The echo checks are the
+// others'; the echoserver selects the first subprotocol offered, closes
+// on its own after the first echo when asked with ?close=4001, and cannot
+// ping or be watched on the wire, so those checks are n/a. The echoserver
+// must exit 0 on SIGTERM at the end, without a data race.
+//
 // # Agents
 //
 // Each peer is driven by an agent, a small program in peers/ that runs one

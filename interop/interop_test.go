@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsconn/wsconn"
 	"github.com/wsconn/wsconn/extensions"
+	"github.com/wsconn/wsconn/internal/echotest"
 )
 
 // Timing of the checks.
@@ -68,13 +69,21 @@ func TestInterop(t *testing.T) {
 				t.Skip(note)
 			}
 			rep.setVersion(spec, version)
+			var echoserver string
+			if spec.echoserver != nil {
+				echoserver, _ = echotest.Build(t, raceEnabled)
+			}
 			for _, r := range spec.roles {
 				for _, deflate := range spec.deflate {
 					name := fmt.Sprintf("wsconn_%s/deflate_%s", r, onOff(deflate))
 					t.Run(name, func(t *testing.T) {
 						p := &pairing{
 							t: t, spec: spec, role: r, deflate: deflate, dir: dir, prefix: prefix,
-							row: rep.newRow(spec, r, deflate),
+							row: rep.newRow(spec, r, deflate), echoserverPath: echoserver,
+						}
+						if spec.echoserver != nil {
+							p.runEchoserver()
+							return
 						}
 						p.run()
 					})
@@ -103,6 +112,8 @@ type pairing struct {
 
 	srv *wsServer   // wsconn's server, when wsconn is the server
 	eps []*endpoint // wsconn's client connections, aborted at the end
+
+	echoserverPath string // the echoserver program, for a spec with echoserver
 }
 
 // run runs every check of the pairing.
@@ -249,8 +260,16 @@ func (p *pairing) agent(ctx context.Context, extra ...string) (*agent, error) {
 	}
 	argv := p.spec.argv(p.prefix, p.role.agentMode(), p.deflate, profile, extra...)
 	// Temporary files (playwright's, the browser's) go where the test
-	// removes them, even when the agent is killed.
-	a, err := startAgent(ctx, p.spec.name, p.dir, argv, "TMPDIR="+p.t.TempDir())
+	// removes them, even when the agent is killed. The directory's path
+	// is short, not named after the test as t.TempDir's: Chromium makes
+	// its singleton socket in it, and a unix socket's path has at most
+	// 107 bytes.
+	tmp, err := os.MkdirTemp("", "interop")
+	if err != nil {
+		return nil, err
+	}
+	p.t.Cleanup(func() { os.RemoveAll(tmp) })
+	a, err := startAgent(ctx, p.spec.name, p.dir, argv, "TMPDIR="+tmp)
 	if err != nil {
 		return nil, err
 	}
@@ -414,16 +433,23 @@ func (p *pairing) echo(ctx context.Context, ag *agent, ep *endpoint, m message) 
 		}
 		return nil
 	}
-	cmd := command{Op: "send", ID: ep.id, Type: m.typ.String(), Data: string(m.data)}
+	return agentEcho(ctx, ag, ep.id, m, ep.errorsNote)
+}
+
+// agentEcho has the agent send m on its client connection id and waits
+// for the server's echo. note adds what the server side knows to a
+// failure.
+func agentEcho(ctx context.Context, ag *agent, id string, m message, note func() string) error {
+	cmd := command{Op: "send", ID: id, Type: m.typ.String(), Data: string(m.data)}
 	if m.typ == wsconn.DataBinary {
 		cmd.Data = base64.StdEncoding.EncodeToString(m.data)
 	}
 	if err := ag.send(cmd); err != nil {
 		return err
 	}
-	ev, err := ag.wait(ctx, ep.id, []string{"message"}, "closed", "error")
+	ev, err := ag.wait(ctx, id, []string{"message"}, "closed", "error")
 	if err != nil {
-		return fmt.Errorf("%w%s", err, ep.errorsNote())
+		return fmt.Errorf("%w%s", err, note())
 	}
 	if ev.Type != m.typ.String() {
 		return fmt.Errorf("came back as %s", ev.Type)
@@ -463,18 +489,28 @@ func (p *pairing) checkBurst(ctx context.Context, ag *agent, ep *endpoint) outco
 				return fail("message %d: got %s %q, want text %q", i, ev.typ, ev.data, want(i))
 			}
 		}
-	} else {
-		if err := ag.send(command{Op: "burst", ID: ep.id, Prefix: "burst-", Count: burstCount}); err != nil {
-			return fail("%v", err)
+	} else if o := agentBurst(ctx, ag, ep.id); o.status != statusPass {
+		return o
+	}
+	return pass("%d messages in order in %d ms", burstCount, time.Since(start).Milliseconds())
+}
+
+// agentBurst has the agent send burstCount messages at once on its client
+// connection id and checks that the server's echoes come back complete
+// and in order.
+func agentBurst(ctx context.Context, ag *agent, id string) outcome {
+	start := time.Now()
+	want := func(i int) string { return fmt.Sprintf("burst-%d", i) }
+	if err := ag.send(command{Op: "burst", ID: id, Prefix: "burst-", Count: burstCount}); err != nil {
+		return fail("%v", err)
+	}
+	for i := 0; i < burstCount; i++ {
+		ev, err := ag.wait(ctx, id, []string{"message"}, "closed", "error")
+		if err != nil {
+			return fail("message %d: %v", i, err)
 		}
-		for i := 0; i < burstCount; i++ {
-			ev, err := ag.wait(ctx, ep.id, []string{"message"}, "closed", "error")
-			if err != nil {
-				return fail("message %d: %v", i, err)
-			}
-			if ev.Type != "text" || ev.Data != want(i) {
-				return fail("message %d: got %s %q, want text %q", i, ev.Type, ev.Data, want(i))
-			}
+		if ev.Type != "text" || ev.Data != want(i) {
+			return fail("message %d: got %s %q, want text %q", i, ev.Type, ev.Data, want(i))
 		}
 	}
 	return pass("%d messages in order in %d ms", burstCount, time.Since(start).Milliseconds())

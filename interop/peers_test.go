@@ -82,7 +82,17 @@ type peerSpec struct {
 	// payload of its own, so the peer ping check compares the pong with
 	// what wsconn saw.
 	keepalivePings bool
+
+	// echoserver, when set, sends the peer's connections to
+	// examples/echoserver instead of the suite's own server (see
+	// runEchoserver).
+	echoserver *echoserverSetup
+	// note says, in the report, how the peer's rows differ from others.
+	note string
 }
+
+// chromiumInstall is the command that installs the Chromium peer.
+const chromiumInstall = "apt-get install -y --no-install-recommends chromium && (cd interop && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci)"
 
 // peers are the implementations wsconn is paired with.
 var peers = []*peerSpec{
@@ -91,7 +101,7 @@ var peers = []*peerSpec{
 		name:    "Chromium",
 		roles:   []role{wsconnServer},
 		deflate: []bool{false, true},
-		install: "apt-get install -y --no-install-recommends chromium && (cd interop && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci)",
+		install: chromiumInstall,
 		runtime: "node",
 		script:  "peers/chromium.js",
 		module:  "playwright-core",
@@ -100,6 +110,40 @@ var peers = []*peerSpec{
 			chkPeerPing:  "the browser's WebSocket API cannot send a ping",
 			chkPeerAlive: "the browser's WebSocket API has no keepalive",
 		},
+	},
+	{
+		key:     "chromium-echoserver-h2",
+		name:    "Chromium, echoserver HTTP/2",
+		roles:   []role{wsconnServer},
+		deflate: []bool{false, true},
+		install: chromiumInstall,
+		runtime: "node",
+		script:  "peers/chromium.js",
+		module:  "playwright-core",
+		browser: true,
+		na:      echoserverNA,
+		echoserver: &echoserverSetup{
+			args:  []string{"-tls"},
+			proto: "HTTP/2.0",
+		},
+		note: echoserverNote("-tls", "HTTP/2.0"),
+	},
+	{
+		key:     "chromium-echoserver-h1",
+		name:    "Chromium, echoserver HTTP/1.1 TLS",
+		roles:   []role{wsconnServer},
+		deflate: []bool{true},
+		install: chromiumInstall,
+		runtime: "node",
+		script:  "peers/chromium.js",
+		module:  "playwright-core",
+		browser: true,
+		na:      echoserverNA,
+		echoserver: &echoserverSetup{
+			args:  []string{"-tls", "-http2=false"},
+			proto: "HTTP/1.1",
+		},
+		note: echoserverNote("-tls -http2=false", "HTTP/1.1"),
 	},
 	{
 		key:     "ws",
@@ -210,4 +254,14 @@ func (p *peerSpec) argv(prefix []string, mode string, deflate bool, profile stri
 		}
 	}
 	return append(argv, extra...)
+}
+
+// echoserverNote is the report's note on the rows of Chromium with
+// examples/echoserver FLAGS.
+func echoserverNote(flags, proto string) string {
+	return fmt.Sprintf("Chromium loads the page of examples/echoserver %s -v (self-signed certificate; "+
+		"--ignore-certificate-errors) and opens its WebSockets to the same origin; the echoserver must report every one, "+
+		"the page's own included, as \"accepted %s /PATH\". Subprotocol: the echoserver selects the first one offered "+
+		"(wsconn.unknown). wsconn closes: the echoserver closes with %d after the first echo (?close=%d). Peer closes: "+
+		"the browser sees the echoserver's answer, 4000, and a clean close", flags, proto, echoserverCloseCode, echoserverCloseCode)
 }

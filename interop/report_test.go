@@ -259,6 +259,13 @@ func (rep *report) notes(item, sub string) string {
 	for _, note := range rep.notRun {
 		fmt.Fprintf(&b, "%snot run: %s\n", sub, note)
 	}
+	noted := make(map[*peerSpec]bool)
+	for _, rw := range rep.rows {
+		if rw.peer.note != "" && !noted[rw.peer] {
+			noted[rw.peer] = true
+			fmt.Fprintf(&b, "%s%s: %s\n", sub, rw.peer.name, rw.peer.note)
+		}
+	}
 
 	fmt.Fprintf(&b, "%spermessage-deflate negotiation (the client's offer -> the agreement, as the peer reports it):\n", item)
 	for _, rw := range rep.rows {

@@ -18,10 +18,10 @@ import (
 const maxCases = 100000
 
 // runAutobahn plays the client side of the Autobahn fuzzing server at
-// base: it gets the number of cases, runs each one, echoing every
-// message, and asks for the reports. A case that cannot run is reported
-// and skipped.
-func runAutobahn(base, agent string, exts *extensions.Registry, timeout time.Duration) error {
+// base, reached over tr: it gets the number of cases, runs each one,
+// echoing every message, and asks for the reports. A case that cannot run
+// is reported and skipped.
+func runAutobahn(tr transport, base, agent string, exts *extensions.Registry, timeout time.Duration) error {
 	u, err := url.Parse(base)
 	if err != nil {
 		return err
@@ -43,19 +43,19 @@ func runAutobahn(base, agent string, exts *extensions.Registry, timeout time.Dur
 	}
 	agentQuery := "agent=" + url.QueryEscape(agent)
 
-	count, err := caseCount(endpoint("/getCaseCount", ""), opts, timeout)
+	count, err := caseCount(tr, endpoint("/getCaseCount", ""), opts, timeout)
 	if err != nil {
 		return fmt.Errorf("getting the case count: %w", err)
 	}
 	failed := 0
 	for i := 1; i <= count; i++ {
 		query := "case=" + strconv.Itoa(i) + "&" + agentQuery
-		if _, err := session(endpoint("/runCase", query), opts, timeout, echoEverything); err != nil {
+		if _, err := session(tr, endpoint("/runCase", query), opts, timeout, echoEverything); err != nil {
 			failed++
 			fmt.Fprintf(os.Stderr, "echoclient: case %d of %d: %v\n", i, count, err)
 		}
 	}
-	if _, err := session(endpoint("/updateReports", agentQuery), opts, timeout, nil); err != nil {
+	if _, err := session(tr, endpoint("/updateReports", agentQuery), opts, timeout, nil); err != nil {
 		return fmt.Errorf("updating the reports: %w", err)
 	}
 	fmt.Printf("ran %d cases as agent %q: %d could not run\n", count, agent, failed)
@@ -63,10 +63,10 @@ func runAutobahn(base, agent string, exts *extensions.Registry, timeout time.Dur
 }
 
 // caseCount reads the one text message of /getCaseCount.
-func caseCount(url string, opts wsconn.DialOptions, timeout time.Duration) (int, error) {
+func caseCount(tr transport, url string, opts wsconn.DialOptions, timeout time.Duration) (int, error) {
 	count := -1
 	var bad error
-	_, err := session(url, opts, timeout, func(c *wsconn.WebsocketConnection, _ *mainloop.Loop) {
+	_, err := session(tr, url, opts, timeout, func(c *wsconn.WebsocketConnection, _ *mainloop.Loop) {
 		c.OnMessage(func(typ wsconn.DataType, data []byte) {
 			n, err := strconv.Atoi(strings.TrimSpace(string(data)))
 			switch {

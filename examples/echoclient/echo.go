@@ -14,6 +14,7 @@ import (
 
 // echoConfig is what -url mode runs.
 type echoConfig struct {
+	tr      transport
 	url     string
 	count   int
 	size    int
@@ -47,7 +48,7 @@ func runEcho(cfg echoConfig) error {
 		r.typ = wsconn.DataBinary
 	}
 	var start time.Time
-	c, err := session(cfg.url, opts, cfg.timeout, func(c *wsconn.WebsocketConnection, loop *mainloop.Loop) {
+	c, err := session(cfg.tr, cfg.url, opts, cfg.timeout, func(c *wsconn.WebsocketConnection, loop *mainloop.Loop) {
 		r.c = c
 		c.OnMessage(r.onMessage)
 		c.OnError(func(err error) {

@@ -12,12 +12,12 @@ import (
 // handshakeTimeout bounds each opening handshake.
 const handshakeTimeout = 10 * time.Second
 
-// session dials url and runs the connection on a Loop on the calling
+// session dials url over tr and runs the connection on a Loop on the calling
 // goroutine until it is closed, or aborts it after timeout, so that all
 // the state of a session lives on one goroutine. setup connects the
 // handlers. session returns the closed connection, or nil when the
 // handshake failed.
-func session(url string, opts wsconn.DialOptions, timeout time.Duration,
+func session(tr transport, url string, opts wsconn.DialOptions, timeout time.Duration,
 	setup func(c *wsconn.WebsocketConnection, loop *mainloop.Loop)) (*wsconn.WebsocketConnection, error) {
 	loop := mainloop.New()
 	copts := wsconn.Options{}
@@ -27,7 +27,7 @@ func session(url string, opts wsconn.DialOptions, timeout time.Duration,
 	copts.MainContext = loop
 	opts.ConnectionOptions = &copts
 	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
-	c, _, err := wsconn.Dial(ctx, url, &opts)
+	c, _, err := tr.dial(ctx, url, opts)
 	cancel()
 	if err != nil {
 		return nil, err

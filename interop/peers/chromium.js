@@ -2,7 +2,7 @@
 // Interop agent for Chromium's own WebSocket, as client: headless Chromium
 // (Debian's binary, never a downloaded one) driven by playwright-core.
 //
-//   node peers/chromium.js --user-data-dir DIR [--executable PATH]
+//   node peers/chromium.js --user-data-dir DIR [--executable PATH] [--ignore-https-errors]
 //   node peers/chromium.js --version [--executable PATH]
 //
 // The agent speaks the protocol of interop/doc.go. Each connect command
@@ -10,6 +10,11 @@
 // WebSocket ("page"): the agent loads each page once, from 127.0.0.1, and
 // the browser sends that page's origin. The WebSocket API cannot send
 // pings, so the ping command is answered with an error.
+//
+// --ignore-https-errors lets the browser load https:// pages and open
+// wss:// WebSockets of servers with self-signed certificates (echoserver
+// -tls): Chromium's --ignore-certificate-errors for the WebSockets, and
+// playwright's ignoreHTTPSErrors for the pages.
 
 const fs = require('fs');
 const { execFileSync } = require('child_process');
@@ -102,10 +107,12 @@ async function main() {
     process.exit(2);
   }
 
+  const ignoreHTTPSErrors = args.includes('--ignore-https-errors');
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: ignoreHTTPSErrors ? CHROMIUM_ARGS.concat(['--ignore-certificate-errors']) : CHROMIUM_ARGS,
+    ignoreHTTPSErrors,
   });
   await context.exposeBinding('__report', (_source, ev) => common.emit(ev));
   await context.addInitScript(harness);

@@ -1,13 +1,14 @@
 // Package conformance is a WebSocket conformance suite (RFC 6455 and
 // RFC 7692 permessage-deflate) in the manner of the Autobahn|Testsuite.
 //
-// The suite plays both sides of the protocol over raw TCP, with frames it
-// builds by hand, so that it can send what a well-behaved endpoint never
-// would: reserved bits and opcodes, broken fragmentation, oversized or
-// fragmented control frames, wrongly masked frames, invalid UTF-8 split
-// across fragments, every range of close codes, messages of up to 16 MiB,
-// and permessage-deflate with every combination of window bits and
-// context takeover.
+// The suite plays both sides of the protocol over raw TCP (or over the
+// stream of an HTTP/2 request, RFC 8441), with frames it builds by hand,
+// so that it can send what a well-behaved endpoint never would: reserved
+// bits and opcodes, broken fragmentation, oversized or fragmented control
+// frames, wrongly masked frames, invalid UTF-8 split across fragments,
+// every range of close codes, messages of up to 16 MiB, and
+// permessage-deflate with every combination of window bits and context
+// takeover.
 //
 //   - As a fuzzing client (FuzzingClient) it connects to an echo server
 //     and checks the server role of an implementation.
@@ -49,11 +50,54 @@
 //
 //	cd conformance && go test . -run TestConformance -v -args -cases '^6\.4\.'
 //
+// TestConformanceHTTP2 runs every case again over HTTP/2 (see below), in
+// both roles, against wsconn in the test's own process: wsconn.Handler
+// with the options of examples/echoserver on an httptest server with
+// HTTP/2 over TLS (a second handler with a message limit of 64 KiB for
+// the cases about limits), and a wsconn client that plays the Autobahn
+// protocol as examples/echoclient -autobahn -deflate does, dialing with
+// DialOptions.HTTPProtocols set to HTTP/2 only, over TLS with a
+// certificate made by the test. TestConformanceH2C runs the cases of
+// categories 1 to 7 over cleartext HTTP/2 with prior knowledge (h2c), in
+// both roles. The flag -cases applies to them too.
+//
 // The command conformance/cmd/wsconform runs the suite against other
 // implementations (from conformance/):
 //
 //	go run ./cmd/wsconform -server ws://127.0.0.1:9001/
 //	go run ./cmd/wsconform -listen 127.0.0.1:9001
+//	go run ./cmd/wsconform -http2 -server wss://127.0.0.1:9443/ -insecure
+//	go run ./cmd/wsconform -http2 -listen 127.0.0.1:9001
+//
+// # Over HTTP/2
+//
+// With FuzzingClient.HTTP2 and FuzzingServer.HTTP2 each WebSocket is the
+// stream of an extended CONNECT request over HTTP/2 (RFC 8441): the
+// request has :protocol websocket, Sec-WebSocket-Version 13 and the offer
+// of permessage-deflate, the response is 200 (the suite as a client takes
+// any 2xx, as CONNECT does), and neither carries Sec-WebSocket-Key or
+// -Accept. The cases run unchanged in the request's and the response's
+// bodies. As a client the suite opens an HTTP/2 connection for each case,
+// over TLS with h2 in ALPN for a wss:// URL, or h2c for ws://; as a
+// server it serves h2c, or HTTP/2 over TLS with FuzzingServer.TLSConfig,
+// and runs the WebSockets one at a time.
+//
+// The ends of the TCP connection become ends of the stream, as RFC 8441
+// section 5 maps them: the peer's END_STREAM is its FIN, and a reset
+// stream (RST_STREAM), or a broken HTTP/2 connection, is an abrupt end,
+// graded as a TCP connection that ends is (a failure without a close
+// frame, for example). As a server, the peer must end its stream after
+// the closing handshake where over TCP it must close the connection; over
+// HTTP/2 it must do so with END_STREAM, the orderly close: a reset there
+// is NON-STRICT (a check that exists over HTTP/2 only, as the suite does
+// not tell a TCP FIN from a RST). The suite ends its own side when it
+// closes: as a client it ends the request's body and resets what remains
+// of the stream, as a server its handler returns, which ends the
+// response (Go's server then resets the stream with NO_ERROR if the
+// client has not ended its side, as RFC 9113 section 8.1 allows). Go's
+// HTTP/2 server takes extended CONNECT only with GODEBUG=http2xconnect=1
+// as the program starts: the package imports
+// github.com/wsconn/wsconn/xconnect, which sets it.
 //
 // # What the suite expects
 //
@@ -65,6 +109,6 @@
 // (as in the Autobahn|Testsuite). Otherwise the peer must echo every
 // message exactly, with its type, answer every ping with its payload,
 // and answer the suite's close frame with the same code. As a server,
-// the peer must then close the TCP connection (RFC 6455 section 7.1.1);
-// as a client, the suite closes it.
+// the peer must then close the TCP connection (RFC 6455 section 7.1.1),
+// or end its stream over HTTP/2; as a client, the suite closes it.
 package conformance

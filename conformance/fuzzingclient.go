@@ -1,7 +1,9 @@
 package conformance
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -14,7 +16,7 @@ import (
 // sends the case's frames and grades what comes back.
 type FuzzingClient struct {
 	Options
-	// URL is the echo server's ws:// URL (wss:// is not supported);
+	// URL is the echo server's ws:// URL (wss:// only with HTTP2);
 	// every case connects to it.
 	URL string
 	// LimitURL, if not empty, is an echo server whose message limit is
@@ -22,6 +24,14 @@ type FuzzingClient struct {
 	// about limits run against it. They are skipped without it.
 	LimitURL string
 	Limit    int64
+	// HTTP2 opens each case's WebSocket as the stream of an extended
+	// CONNECT request over HTTP/2 (RFC 8441) instead of with an
+	// HTTP/1.1 Upgrade, on an HTTP/2 connection of its own: over TLS,
+	// with h2 in ALPN, for a wss:// URL, and in cleartext with prior
+	// knowledge (h2c) for a ws:// URL.
+	HTTP2 bool
+	// TLSConfig configures TLS for wss:// URLs; nil means the defaults.
+	TLSConfig *tls.Config
 }
 
 // Run runs the cases that the options select, one after the other, and
@@ -68,11 +78,21 @@ func (f *FuzzingClient) runCase(ctx context.Context, c *Case, u *url.URL, limit 
 	defer cancel()
 
 	rng := newRand(seed(c.ID, ServerRole))
-	var key [16]byte
+	var key [16]byte // drawn over HTTP/2 too, so that the frames are the same
 	for i := range key {
 		key[i] = byte(rng.Uint32())
 	}
-	nc, br, a, err := dial(ctx, u, c.Deflate, base64.StdEncoding.EncodeToString(key[:]))
+	var (
+		nc  conn
+		br  *bufio.Reader
+		a   *agreement
+		err error
+	)
+	if f.HTTP2 {
+		nc, br, a, err = dialHTTP2(ctx, u, c.Deflate, f.TLSConfig)
+	} else {
+		nc, br, a, err = dial(ctx, u, c.Deflate, base64.StdEncoding.EncodeToString(key[:]))
+	}
 	if err != nil {
 		r.Grade, r.Detail = Failed, "opening handshake: "+err.Error()
 		if errors.Is(err, errDeclined) {

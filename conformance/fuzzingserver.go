@@ -2,6 +2,8 @@ package conformance
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -21,20 +23,28 @@ type FuzzingServer struct {
 	// a connection with 1009 past it); the cases about limits run only
 	// when it is known.
 	Limit int64
+	// HTTP2 makes Serve an HTTP/2 server on which each WebSocket is the
+	// stream of an extended CONNECT request (RFC 8441) instead of an
+	// HTTP/1.1 Upgrade: over TLS when TLSConfig is set, in cleartext
+	// with prior knowledge (h2c) otherwise. Go's HTTP/2 server takes
+	// extended CONNECT only with GODEBUG=http2xconnect=1 in the
+	// environment as the program starts, which this package's import of
+	// github.com/wsconn/wsconn/xconnect arranges.
+	HTTP2 bool
+	// TLSConfig, with HTTP2, serves HTTP/2 over TLS with its
+	// certificates (h2 in ALPN).
+	TLSConfig *tls.Config
 }
 
 // Serve accepts connections on ln, one at a time, and runs the cases
 // that the options select, in the order the client asks for them. It
 // returns the results of the cases that ran, in order of their case
 // numbers, when a client has asked for /updateReports, or when ctx is
-// done. It closes ln.
+// done. It closes ln. With HTTP2, it serves HTTP/2 on ln and runs the
+// WebSockets of the requests one at a time.
 func (f *FuzzingServer) Serve(ctx context.Context, ln net.Listener, cases []Case) ([]Result, error) {
 	sel := f.selectCases(cases, f.Limit)
 	results := make([]*Result, len(sel))
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	defer ln.Close()
-
 	collect := func() []Result {
 		var rs []Result
 		for _, r := range results {
@@ -44,6 +54,18 @@ func (f *FuzzingServer) Serve(ctx context.Context, ln net.Listener, cases []Case
 		}
 		return rs
 	}
+	if f.HTTP2 {
+		err := f.serveHTTP2(ctx, ln, sel, results)
+		return collect(), err
+	}
+	if f.TLSConfig != nil {
+		ln.Close()
+		return nil, errors.New("conformance: FuzzingServer.TLSConfig is for HTTP2 only")
+	}
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	defer ln.Close()
+
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
@@ -75,63 +97,75 @@ func (f *FuzzingServer) serveConn(ctx context.Context, nc net.Conn, sel []*Case,
 		return false
 	}
 	nc.SetDeadline(time.Time{})
-	switch up.req.URL.Path {
+	op := &opening{
+		url: up.req.URL, exts: up.exts, nc: nc, br: up.br,
+		accept: func(extHeader string) error { return up.accept(nc, extHeader) },
+		reject: func(status int) { reject(nc, status) },
+	}
+	return f.serveOpening(ctx, op, sel, results, start, deadline)
+}
+
+// serveOpening answers an opening handshake of the Autobahn protocol and
+// runs what it asks for, until deadline, and reports whether the client
+// asked for the reports, the end of a run.
+func (f *FuzzingServer) serveOpening(ctx context.Context, op *opening, sel []*Case, results []*Result, start, deadline time.Time) bool {
+	switch op.url.Path {
 	case "/getCaseCount":
-		if up.accept(nc, "") == nil {
-			f.talk(nc, up, deadline, text(strconv.Itoa(len(sel))))
+		if op.accept("") == nil {
+			f.talk(op, deadline, text(strconv.Itoa(len(sel))))
 		}
 	case "/runCase":
-		n, err := strconv.Atoi(up.req.URL.Query().Get("case"))
+		n, err := strconv.Atoi(op.url.Query().Get("case"))
 		if err != nil || n < 1 || n > len(sel) {
-			reject(nc, http.StatusNotFound)
+			op.reject(http.StatusNotFound)
 			return false
 		}
-		r := f.runCase(ctx, nc, up, sel[n-1], deadline)
+		r := f.runCase(ctx, op, sel[n-1], deadline)
 		r.Duration = time.Since(start)
 		results[n-1] = &r
 		f.report(r)
 	case "/updateReports":
-		if up.accept(nc, "") == nil {
-			f.talk(nc, up, deadline)
+		if op.accept("") == nil {
+			f.talk(op, deadline)
 		}
 		return true
 	default:
-		reject(nc, http.StatusNotFound)
+		op.reject(http.StatusNotFound)
 	}
 	return false
 }
 
 // talk sends frames, then closes the connection normally.
-func (f *FuzzingServer) talk(nc net.Conn, up *upgradeRequest, deadline time.Time, frames ...Frame) {
-	s := newSession(ClientRole, nc, up.br, nil, &f.Options, deadline, newRand(0))
+func (f *FuzzingServer) talk(op *opening, deadline time.Time, frames ...Frame) {
+	s := newSession(ClientRole, op.nc, op.br, nil, &f.Options, deadline, newRand(0))
 	s.run(Plan{Steps: []Step{Send{Frames: frames}}})
 }
 
 // runCase runs one case with a client that has connected to /runCase.
-func (f *FuzzingServer) runCase(ctx context.Context, nc net.Conn, up *upgradeRequest, c *Case, deadline time.Time) Result {
+func (f *FuzzingServer) runCase(ctx context.Context, op *opening, c *Case, deadline time.Time) Result {
 	r := Result{ID: c.ID, Description: c.Description, Role: ClientRole}
 	var a *agreement
 	if c.Deflate != nil {
-		answer, agreed, err := c.Deflate.answerOffers(up.exts)
+		answer, agreed, err := c.Deflate.answerOffers(op.exts)
 		if err != nil {
 			// Run nothing: accept without extensions and close.
-			if up.accept(nc, "") == nil {
-				f.talk(nc, up, deadline)
+			if op.accept("") == nil {
+				f.talk(op, deadline)
 			}
 			r.Grade, r.Detail = Unimplemented, err.Error()
 			return r
 		}
-		if err := up.accept(nc, answer); err != nil {
+		if err := op.accept(answer); err != nil {
 			r.Grade, r.Detail = Failed, fmt.Sprintf("sending the handshake response: %v", err)
 			return r
 		}
 		a = &agreed
-	} else if err := up.accept(nc, ""); err != nil {
+	} else if err := op.accept(""); err != nil {
 		r.Grade, r.Detail = Failed, fmt.Sprintf("sending the handshake response: %v", err)
 		return r
 	}
 	rng := newRand(seed(c.ID, ClientRole))
-	s := newSession(ClientRole, nc, up.br, a, &f.Options, deadline, rng)
+	s := newSession(ClientRole, op.nc, op.br, a, &f.Options, deadline, rng)
 	r.Grade, r.Detail = s.run(c.Build(Env{Role: ClientRole, Limit: f.Limit}))
 	if err := ctx.Err(); err != nil && r.Grade != Failed {
 		r.Grade, r.Detail = Failed, fmt.Sprintf("case ended early: %v; %s", err, r.Detail)

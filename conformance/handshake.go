@@ -120,21 +120,32 @@ func clientHandshake(nc net.Conn, u *url.URL, d *Deflate, key string) (*bufio.Re
 		return nil, nil, fmt.Errorf("handshake response with Sec-WebSocket-Accept %q, want %q", resp.Header.Values("Sec-WebSocket-Accept"), acceptKey(key))
 	}
 	head.left = int(^uint(0) >> 1) // the WebSocket stream follows
-	exts, err := parseExtensions(resp.Header.Values("Sec-WebSocket-Extensions"))
+	a, err := answeredExtensions(resp.Header.Values("Sec-WebSocket-Extensions"), d)
 	if err != nil {
 		return nil, nil, err
+	}
+	return br, a, nil
+}
+
+// answeredExtensions checks the server's Sec-WebSocket-Extensions values
+// against the suite's offer of permessage-deflate with d (none if d is
+// nil), and returns the agreement (nil without permessage-deflate).
+func answeredExtensions(values []string, d *Deflate) (*agreement, error) {
+	exts, err := parseExtensions(values)
+	if err != nil {
+		return nil, err
 	}
 	if d == nil {
 		if len(exts) > 0 {
-			return nil, nil, fmt.Errorf("the server answered extensions that were not offered: %v", extNames(exts))
+			return nil, fmt.Errorf("the server answered extensions that were not offered: %v", extNames(exts))
 		}
-		return br, nil, nil
+		return nil, nil
 	}
 	a, err := d.acceptAnswer(exts)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return br, &a, nil
+	return &a, nil
 }
 
 // An upgradeRequest is a client's handshake request, read by the fuzzing

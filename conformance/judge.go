@@ -34,9 +34,14 @@ func (s *session) judge(e *Expect, o *observed) (Grade, string) {
 	} else {
 		s.judgeClose(&v, e, o)
 	}
-	if s.peerTCPLater {
-		v.add(NonStrict, "the server did not close the TCP connection within %v of the closing handshake", s.opts.failWait())
+	if s.peerEndLate {
+		if s.http2 {
+			v.add(NonStrict, "the server did not end its stream (END_STREAM, the HTTP/2 form of closing the TCP connection) within %v of the closing handshake", s.opts.failWait())
+		} else {
+			v.add(NonStrict, "the server did not close the TCP connection within %v of the closing handshake", s.opts.failWait())
+		}
 	}
+	s.judgeStreamEnd(&v, o)
 	if o.pings > 0 {
 		v.notes = append(v.notes, fmt.Sprintf("the %s sent %d pings", s.role, o.pings))
 	}

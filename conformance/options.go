@@ -13,8 +13,9 @@ type Options struct {
 	Timeout time.Duration
 	// FailWait is how long the peer may take to fail the connection, to
 	// answer a close frame, or, as a server, to close the TCP connection
-	// after the closing handshake; 0 means 5 seconds. Only peers that do
-	// not do what they should are waited for that long.
+	// (over HTTP/2, to end its stream) after the closing handshake; 0
+	// means 5 seconds. Only peers that do not do what they should are
+	// waited for that long.
 	FailWait time.Duration
 	// MaxMessage is the largest message the suite accepts from the peer;
 	// 0 means 64 MiB.
@@ -25,7 +26,9 @@ type Options struct {
 	// Match, if not nil, selects the cases to run by their ID.
 	Match func(id string) bool
 	// Progress, if not nil, is called with each result as soon as its
-	// case ends, from the goroutine that runs the cases.
+	// case ends, from the goroutine that runs the cases (over HTTP/2, in
+	// the client role, from the handlers of the requests, one call at a
+	// time).
 	Progress func(Result)
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -33,6 +34,7 @@ type faults struct {
 	secondPongs   bool // answer only every second ping
 	unsolicited   bool // send an unsolicited ping at the start
 	closeByItself bool // close the connection instead of echoing
+	resetStream   bool // over HTTP/2: reset the stream after the closing handshake
 }
 
 // testServer is the echo server with faults.
@@ -77,7 +79,7 @@ func (s *testServer) accept() {
 
 // testConn is one connection of the test server.
 type testConn struct {
-	nc   net.Conn
+	nc   io.Writer
 	br   *bufio.Reader
 	f    *faults
 	comp *compressor
@@ -90,9 +92,18 @@ func (s *testServer) serve(nc net.Conn) {
 		return
 	}
 	c := &testConn{nc: nc, br: up.br, f: &s.f}
+	if up.accept(nc, c.negotiate(up.exts)) != nil {
+		return
+	}
+	c.run()
+}
+
+// negotiate grants the first valid offer of permessage-deflate, unless
+// the faults decline it, and returns the Sec-WebSocket-Extensions answer.
+func (c *testConn) negotiate(exts []extension) string {
 	answer := ""
-	if !s.f.noDeflate {
-		for _, e := range up.exts {
+	if !c.f.noDeflate {
+		for _, e := range exts {
 			if e.name != deflateToken {
 				continue
 			}
@@ -106,18 +117,15 @@ func (s *testServer) serve(nc net.Conn) {
 			var a agreement
 			answer, a, _ = d.answerOffers([]extension{e})
 			bits := a.ourBits
-			if s.f.deflateBits != 0 {
-				bits = s.f.deflateBits
+			if c.f.deflateBits != 0 {
+				bits = c.f.deflateBits
 			}
 			c.comp = newCompressor(bits, a.ourTakeover)
 			c.inf = newInflater(a.peerBits, a.peerTakeover)
 			break
 		}
 	}
-	if up.accept(nc, answer) != nil {
-		return
-	}
-	c.run()
+	return answer
 }
 
 func (c *testConn) send(op byte, payload []byte, rsv byte) {
@@ -240,16 +248,22 @@ func (c *testConn) failUTF8() {
 // with faults f, and returns their results by ID.
 func runAgainst(t *testing.T, f faults, ids ...string) map[string]Result {
 	t.Helper()
-	url := startTestServer(t, f)
+	return runCases(t, &FuzzingClient{URL: startTestServer(t, f)}, ids...)
+}
+
+// runCases runs the cases whose IDs are given with fc, with short waits,
+// and returns their results by ID.
+func runCases(t *testing.T, fc *FuzzingClient, ids ...string) map[string]Result {
+	t.Helper()
 	want := map[string]bool{}
 	for _, id := range ids {
 		want[id] = true
 	}
-	fc := &FuzzingClient{URL: url, Options: Options{
+	fc.Options = Options{
 		FailWait: 300 * time.Millisecond,
 		Timeout:  3 * time.Second, // a peer that never echoes costs this
 		Match:    func(id string) bool { return want[id] },
-	}}
+	}
 	rs, err := fc.Run(context.Background(), Cases())
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"sync"
 	"time"
 
@@ -24,24 +23,25 @@ const maxOwed = 1 << 20
 // reader runs on another and reports what it observes.
 type session struct {
 	role     Role // the role of the peer
-	nc       net.Conn
-	br       *bufio.Reader
-	agree    *agreement // nil without permessage-deflate
+	nc       conn
+	br       *bufio.Reader // what the peer sends, after the handshake
+	http2    bool          // nc is the stream of an extended CONNECT over HTTP/2
+	agree    *agreement    // nil without permessage-deflate
 	comp     *compressor
 	opts     *Options
 	deadline time.Time // bound on the whole case
 	rng      *rand.Rand
 
 	// State of the case's goroutine.
-	sentClose    bool   // the suite sent a valid close frame
-	replied      bool   // ... in answer to the peer's close frame
-	ourCode      int    // code of the first valid close frame the suite sent
-	owed         []byte // rest of a frame cut by Send.Cut
-	cutAt        int    // payload bytes of that frame already written
-	owedForever  bool   // a Header step left a frame that is never finished
-	writeErr     error
-	lateFailure  bool // a FailFast point passed without the peer failing
-	peerTCPLater bool // server role: the server did not close TCP in time
+	sentClose   bool   // the suite sent a valid close frame
+	replied     bool   // ... in answer to the peer's close frame
+	ourCode     int    // code of the first valid close frame the suite sent
+	owed        []byte // rest of a frame cut by Send.Cut
+	cutAt       int    // payload bytes of that frame already written
+	owedForever bool   // a Header step left a frame that is never finished
+	writeErr    error
+	lateFailure bool // a FailFast point passed without the peer failing
+	peerEndLate bool // server role: the server did not close TCP (end its stream) in time
 
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced at each change of obs
@@ -57,7 +57,7 @@ type observed struct {
 	close     *peerClose // the peer's close frame
 	violation string     // how the peer broke the protocol
 	ended     bool       // the peer's stream ended (or failed)
-	endErr    error      // why it ended
+	endErr    error      // why it ended: io.EOF for a TCP FIN or an HTTP/2 END_STREAM
 }
 
 type peerClose struct {
@@ -69,9 +69,10 @@ type peerClose struct {
 // protocol, or its stream ended.
 func (o *observed) done() bool { return o.close != nil || o.violation != "" || o.ended }
 
-func newSession(role Role, nc net.Conn, br *bufio.Reader, a *agreement, opts *Options, deadline time.Time, rng *rand.Rand) *session {
+func newSession(role Role, nc conn, br *bufio.Reader, a *agreement, opts *Options, deadline time.Time, rng *rand.Rand) *session {
+	_, h2 := nc.(http2Stream)
 	s := &session{
-		role: role, nc: nc, br: br, agree: a, opts: opts, deadline: deadline, rng: rng,
+		role: role, nc: nc, br: br, http2: h2, agree: a, opts: opts, deadline: deadline, rng: rng,
 		changed:  make(chan struct{}),
 		readDone: make(chan struct{}),
 	}
@@ -320,6 +321,9 @@ func (s *session) finish(e *Expect) {
 	switch {
 	case s.writeErr != nil:
 		// The peer closed its side, or stopped reading: see what it sent.
+		// Over HTTP/2 a write fails once the peer has reset the stream
+		// (Go's server also resets it with NO_ERROR when its handler
+		// returns before the request's body has ended).
 		s.wait(time.Now().Add(failWait), (*observed).done)
 	case len(e.Fail) > 0:
 		s.wait(time.Now().Add(failWait), (*observed).done)
@@ -352,9 +356,13 @@ func (s *session) finish(e *Expect) {
 	}
 	if s.role == ServerRole && !o.ended {
 		// RFC 6455 section 7.1.1: the server closes the TCP connection
-		// first.
+		// first. Over HTTP/2 it ends its stream instead (RFC 8441
+		// section 5): the response's END_STREAM, which the reader sees
+		// as the end of the response body. The wait, and the grade of a
+		// server that does not, are the same; how the stream ended is
+		// judged in judgeStreamEnd.
 		if !s.wait(time.Now().Add(failWait), func(o *observed) bool { return o.ended || o.violation != "" }) {
-			s.peerTCPLater = true
+			s.peerEndLate = true
 		}
 	}
 }

@@ -18,6 +18,21 @@
 // /updateReports?agent=NAME); the run ends with /updateReports. The cases
 // about limits run when -client-limit gives the client's message limit.
 //
+// With -http2, each WebSocket is the stream of an extended CONNECT request
+// over HTTP/2 (RFC 8441) instead of an HTTP/1.1 Upgrade. With -server, a
+// ws:// URL is reached over cleartext HTTP/2 with prior knowledge (h2c) and
+// a wss:// URL over TLS with h2 in ALPN (-insecure skips the verification
+// of the server's certificate); each case opens an HTTP/2 connection of
+// its own. With -listen, wsconform serves h2c, or HTTP/2 over TLS with
+// -cert and -key; the client must open every WebSocket with an extended
+// CONNECT, and the cases run one at a time, whatever its connections.
+//
+//	go run ./cmd/wsconform -http2 -server wss://HOST:PORT/PATH -insecure
+//	go run ./cmd/wsconform -http2 -listen 127.0.0.1:9001 [-cert FILE -key FILE]
+//
+// Over HTTP/2 the end of a stream stands for the end of the TCP connection:
+// see the package's documentation.
+//
 // Either way, wsconform prints a table of the results by category and the
 // cases that were not OK, and exits 0 only if every case was OK or
 // INFORMATIONAL.
@@ -25,6 +40,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,6 +48,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"strings"
 	"syscall"
 	"time"
 
@@ -50,6 +67,10 @@ func main() {
 	failWait := flag.Duration("fail-wait", 5*time.Second, "how long the peer may take to fail the connection or to answer a close frame")
 	verbose := flag.Bool("v", false, "print each result as its case ends")
 	list := flag.Bool("list", false, "list the cases and exit")
+	http2 := flag.Bool("http2", false, "open each WebSocket as an extended CONNECT stream over HTTP/2 (RFC 8441): h2c for ws://, h2 over TLS for wss:// or with -cert")
+	insecure := flag.Bool("insecure", false, "with -server wss://, do not verify the server's certificate")
+	certFile := flag.String("cert", "", "with -http2 -listen, serve HTTP/2 over TLS with the certificate in this PEM `file`")
+	keyFile := flag.String("key", "", "the private key of -cert, a PEM `file`")
 	flag.Parse()
 
 	opts := conformance.Options{Timeout: *timeout, FailWait: *failWait, Short: *short}
@@ -85,11 +106,31 @@ func main() {
 		usage("give either -server or -listen")
 	case (*limitServer == "") != (*limit == 0):
 		usage("give -limit-server and -limit together")
+	case (*certFile == "") != (*keyFile == ""):
+		usage("give -cert and -key together")
+	case *certFile != "" && (!*http2 || *listen == ""):
+		usage("-cert and -key are for -http2 -listen")
+	case *insecure && *server == "":
+		usage("-insecure is for -server")
+	case !*http2 && (strings.HasPrefix(*server, "wss:") || strings.HasPrefix(*limitServer, "wss:")):
+		usage("wss:// URLs need -http2 (the suite speaks HTTP/1.1 over TCP without TLS)")
 	case *server != "":
-		fc := &conformance.FuzzingClient{Options: opts, URL: *server, LimitURL: *limitServer, Limit: *limit}
+		fc := &conformance.FuzzingClient{Options: opts, URL: *server, LimitURL: *limitServer, Limit: *limit, HTTP2: *http2}
+		if *insecure {
+			fc.TLSConfig = &tls.Config{InsecureSkipVerify: true}
+		}
 		results, err = fc.Run(ctx, conformance.Cases())
 	default:
-		results, err = serve(ctx, *listen, opts, *clientLimit)
+		fs := &conformance.FuzzingServer{Options: opts, Limit: *clientLimit, HTTP2: *http2}
+		if *certFile != "" {
+			cert, cerr := tls.LoadX509KeyPair(*certFile, *keyFile)
+			if cerr != nil {
+				fmt.Fprintln(os.Stderr, "wsconform:", cerr)
+				os.Exit(1)
+			}
+			fs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		}
+		results, err = serve(ctx, *listen, fs)
 	}
 	if len(results) > 0 {
 		conformance.WriteTable(os.Stdout, results)
@@ -107,14 +148,20 @@ func main() {
 	}
 }
 
-// serve is the fuzzing server on addr.
-func serve(ctx context.Context, addr string, opts conformance.Options, limit int64) ([]conformance.Result, error) {
+// serve runs fs on addr.
+func serve(ctx context.Context, addr string, fs *conformance.FuzzingServer) ([]conformance.Result, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Printf("fuzzing server listening on ws://%s\n", ln.Addr())
-	fs := &conformance.FuzzingServer{Options: opts, Limit: limit}
+	switch {
+	case fs.TLSConfig != nil:
+		fmt.Printf("fuzzing server listening on wss://%s (HTTP/2 over TLS)\n", ln.Addr())
+	case fs.HTTP2:
+		fmt.Printf("fuzzing server listening on ws://%s (HTTP/2 with prior knowledge, h2c)\n", ln.Addr())
+	default:
+		fmt.Printf("fuzzing server listening on ws://%s\n", ln.Addr())
+	}
 	results, err := fs.Serve(ctx, ln, conformance.Cases())
 	if errors.Is(err, context.Canceled) {
 		err = errors.New("interrupted before the client asked for /updateReports")

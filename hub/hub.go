@@ -26,6 +26,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wsconn/wsconn"
 )
@@ -75,7 +76,9 @@ type Options struct {
 // Broker carries messages between the hubs of several processes.
 // Implementations must deliver the messages of one publisher to each
 // subscriber in the order they were published, and call deliver for one
-// subscription from one goroutine at a time.
+// subscription from one goroutine at a time. Delivery is at most once: a
+// hub whose link to the broker is down misses what is published
+// meanwhile, and a publish the broker cannot take returns an error.
 type Broker interface {
 	// Publish sends a message on topic to the subscribers of every hub.
 	// It returns an error when the message cannot be handed to the
@@ -153,7 +156,8 @@ func New(opts *Options) *Hub {
 // Join adds c to topic; joining a topic twice is joining it once. A
 // connection leaves all its topics when it closes. With a broker, the
 // first member of a topic subscribes the hub to it, and Join returns the
-// broker's error if that fails.
+// broker's error if that fails; the hub's deliveries wait meanwhile (for
+// NATS, one round trip to the server).
 func (h *Hub) Join(name string, c *wsconn.WebsocketConnection) error {
 	if c == nil {
 		return errors.New("hub: Join: nil connection")
@@ -169,7 +173,9 @@ func (h *Hub) Join(name string, c *wsconn.WebsocketConnection) error {
 		if h.broker != nil {
 			unsub, err := h.broker.Subscribe(name, func(typ wsconn.DataType, data []byte) {
 				h.published.Add(1)
-				h.deliver(name, typ, data)
+				if err := h.deliver(name, typ, data); err != nil {
+					h.reportError(err)
+				}
 			})
 			if err != nil {
 				return fmt.Errorf("hub: subscribing to topic %q: %w", name, err)
@@ -253,6 +259,9 @@ func (h *Hub) Publish(name string, typ wsconn.DataType, data []byte) error {
 		return ErrClosed
 	}
 	if h.broker != nil {
+		if typ == wsconn.DataText && !utf8.Valid(data) {
+			return fmt.Errorf("hub: publishing on topic %q: %w", name, wsconn.ErrInvalidUTF8)
+		}
 		if err := h.broker.Publish(name, typ, data); err != nil {
 			return fmt.Errorf("hub: publishing on topic %q: %w", name, err)
 		}

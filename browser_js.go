@@ -105,12 +105,17 @@ type browserStream struct {
 	inErr  error  // ... with this error, or io.EOF
 	wake   chan struct{}
 	closed bool
+	// The close event brought the peer's close frame (peerClosed): the
+	// stream ends once the connection has written its answer (closeSent),
+	// so that the connection sees its closing handshake complete.
+	peerClosed bool
+	closeSent  bool
 
-	wmu    sync.Mutex // serializes writes
-	out    []byte     // written bytes not yet a whole frame
-	msg    []byte     // the fragments of a message in progress
-	msgOp  frame.Opcode
-	inMsg  bool
+	wmu   sync.Mutex // serializes writes
+	out   []byte     // written bytes not yet a whole frame
+	msg   []byte     // the fragments of a message in progress
+	msgOp frame.Opcode
+	inMsg bool
 }
 
 func newBrowserStream() *browserStream {
@@ -194,7 +199,14 @@ func (s *browserStream) onClose(ev js.Value) {
 		p = append(p, reason...)
 		f = frame.AppendFrame(nil, frame.Header{Fin: true, Opcode: frame.OpClose, Length: int64(len(p))}, p)
 	}
-	s.push(f, true)
+	// After the peer's close frame, the stream ends when the connection
+	// has answered it (see closeWebSocket), or at once if it had closed
+	// first; without a close frame, at once.
+	s.mu.Lock()
+	end := f == nil || s.closeSent
+	s.peerClosed = f != nil
+	s.mu.Unlock()
+	s.push(f, end)
 }
 
 func (s *browserStream) push(b []byte, end bool) {
@@ -237,11 +249,11 @@ func (s *browserStream) Write(p []byte) (n int, err error) {
 	defer recoverJS(&err)
 	s.out = append(s.out, p...)
 	for {
-		h, hn, need, perr := frame.ParseHeader(s.out)
+		h, hn, _, perr := frame.ParseHeader(s.out)
 		if perr != nil {
 			return 0, perr
 		}
-		if need > 0 || int64(len(s.out)-hn) < h.Length {
+		if hn == 0 || int64(len(s.out)-hn) < h.Length {
 			break
 		}
 		payload := s.out[hn : hn+int(h.Length)]
@@ -292,6 +304,16 @@ func (s *browserStream) frame(h frame.Header, payload []byte) error {
 // frame's payload. The browser takes 1000 and 3000 to 4999 only; for
 // another code (an echo of the server's 1001, say) it closes without one.
 func (s *browserStream) closeWebSocket(payload []byte) {
+	s.mu.Lock()
+	s.closeSent = true
+	peer := s.peerClosed
+	s.mu.Unlock()
+	if peer {
+		// The browser answered the peer's close frame already and the
+		// WebSocket is closed: the answer is written, the stream ends.
+		s.push(nil, true)
+		return
+	}
 	if len(payload) < 2 {
 		s.ws.Call("close")
 		return

@@ -3,15 +3,8 @@ package examples_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,6 +19,7 @@ import (
 	"github.com/wsconn/wsconn"
 	"github.com/wsconn/wsconn/http3"
 	"github.com/wsconn/wsconn/internal/echotest"
+	"github.com/wsconn/wsconn/internal/selfsigned"
 )
 
 // summaryLine is echoclient's line for a run in which every echo matched.
@@ -182,38 +176,18 @@ func TestEchoserverCertFiles(t *testing.T) {
 	}
 }
 
-// testCertificate makes a self-signed ECDSA certificate for 127.0.0.1 and
-// returns it and its key in PEM, and parsed.
+// testCertificate makes a self-signed certificate for 127.0.0.1 and
+// localhost, and returns it and its key in PEM, and parsed.
 func testCertificate(t *testing.T) (certPEM, keyPEM []byte, cert *x509.Certificate) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	c, err := selfsigned.New("wsconn examples test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(17),
-		Subject:               pkix.Name{CommonName: "wsconn examples test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
+	if certPEM, keyPEM, err = selfsigned.PEM(c); err != nil {
 		t.Fatal(err)
 	}
-	if cert, err = x509.ParseCertificate(der); err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), cert
+	return certPEM, keyPEM, c.Leaf
 }
 
 // TestEchoserverUsage checks that the flags that go together are refused

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -103,5 +104,56 @@ func TestTransportTable(t *testing.T) {
 	}
 	if !strings.Contains(tb.desc, "wsconn only") {
 		t.Errorf("description %q does not say the rows are wsconn's only", tb.desc)
+	}
+}
+
+// TestFanoutTable checks the fan-out table: the ratios to the best peer,
+// wsconn without its hub being none, and the compressions per message,
+// counted or by design.
+func TestFanoutTable(t *testing.T) {
+	var w workload
+	for _, wl := range workloads {
+		if wl.fanout > 0 && wl.deflate {
+			w = wl
+		}
+	}
+	if w.name == "" {
+		t.Fatal("no fan-out workload with permessage-deflate")
+	}
+	n := w.fanout
+	outs := []*outcome[fanoutSample]{
+		{name: "wsconn", samples: []fanoutSample{{subscribers: n, msgsPerSec: 150, cpuPerMsg: 2, compressed: 1, counted: true, compressionsPerMsg: 1}}},
+		{name: direct, samples: []fanoutSample{{subscribers: n, msgsPerSec: 300, cpuPerMsg: 1, compressed: 1, counted: true, compressionsPerMsg: 1}}},
+		{name: "gorilla", samples: []fanoutSample{{subscribers: n, msgsPerSec: 100, cpuPerMsg: 4, compressed: 1}}},
+		{name: "coder", samples: []fanoutSample{{subscribers: n - 1, msgsPerSec: 50, cpuPerMsg: 8, compressed: 0.5}}},
+		{name: "gws", errs: []error{errors.New("boom")}},
+	}
+	tb := fanoutTable(w, outs)
+	want := [][]string{
+		{"wsconn", "150", "1.50", "1.00 (counted)"},
+		{"wsconn without hub (SendPrepared)", "300", "(3.00)", "1.00 (counted)"},
+		{"gorilla", "100", "1.00 (best peer)", "1 (by design)"},
+		{"coder", "50", "0.50", fmt.Sprintf("%d (by design)", n-1)},
+		{"gws", "FAILED", "-", "-"},
+	}
+	for i, w := range want {
+		r := tb.rows[i]
+		got := []string{r[0], r[2], r[3], r[8]}
+		if i == 4 {
+			got = []string{r[0], r[1], r[2], r[3]}
+		}
+		if strings.Join(got, "|") != strings.Join(w, "|") {
+			t.Errorf("row %d: %q, want %q", i, got, w)
+		}
+	}
+	if !strings.Contains(tb.lead, "1.50× the deliveries per second of the best peer (gorilla, 100 msgs/s), at 0.50× its server CPU") ||
+		!strings.Contains(tb.lead, "without the hub 2.00× the deliveries per second and 0.50× the CPU") {
+		t.Errorf("lead %q", tb.lead)
+	}
+	notes := strings.Join(tb.notes, "\n")
+	for _, s := range []string{"gws failed: boom", "coder: only 9999 of the 10000", "coder sent 50% of its deliveries uncompressed", "compressions/msg: counted"} {
+		if !strings.Contains(notes, s) {
+			t.Errorf("notes %q lack %q", tb.notes, s)
+		}
 	}
 }

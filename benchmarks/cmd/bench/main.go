@@ -12,6 +12,12 @@
 // table per workload with the medians over the rounds, and exits 1 if a
 // run failed (an echo that differed from what was sent fails a run).
 //
+// The fan-out workloads run each library's fan-out server (echoserver
+// -mode fanout), and wsconn's without package hub: 100 messages published
+// to 10,000 subscribers, every delivery checked, with the deliveries per
+// second, the server CPU per delivery and, with permessage-deflate, the
+// compressions per message.
+//
 // With -transports it measures wsconn alone over the transports listed
 // instead (HTTP/1.1 over TCP or TLS, HTTP/2 over TLS, HTTP/3), on the
 // same throughput workloads, and prints each transport's ratio to
@@ -39,7 +45,8 @@ import (
 const (
 	quickWarmup   = 100 * time.Millisecond
 	quickDuration = 300 * time.Millisecond
-	quickIdle     = 200 // idle connections
+	quickIdle     = 200  // idle connections
+	quickFanout   = 1000 // subscribers of a fan-out
 )
 
 // The packages of the two programs the benchmark runs.
@@ -66,7 +73,7 @@ func main() {
 	flag.StringVar(&o.only, "only", "", "run only these comma-separated `workloads`")
 	flag.StringVar(&o.transports, "transports", "", "measure wsconn alone over these comma-separated `transports` ("+
 		transport.List(transport.All)+", or all) instead of the libraries over TCP; the idle workload is skipped")
-	flag.BoolVar(&o.quick, "quick", false, "smoke run: 0.3 s windows, 1 round, 200 idle connections")
+	flag.BoolVar(&o.quick, "quick", false, "smoke run: 0.3 s windows, 1 round, 200 idle connections, fan-outs to 1,000 subscribers")
 	flag.BoolVar(&o.md, "md", false, "print the tables as Markdown")
 	flag.Parse()
 	if flag.NArg() > 0 || o.rounds < 1 || o.duration <= 0 || o.warmup < 0 {
@@ -112,8 +119,11 @@ func run(o options, out, log io.Writer) error {
 		if w.idle > 0 && o.quick {
 			w.idle = quickIdle
 		}
+		if w.fanout > 0 && o.quick {
+			w.fanout = quickFanout
+		}
 		if ts != nil {
-			if w.idle > 0 {
+			if w.idle > 0 || w.fanout > 0 {
 				fmt.Fprintf(log, "%s: skipped, the transports are compared on the throughput workloads only\n", w.name)
 				continue
 			}
@@ -126,6 +136,9 @@ func run(o options, out, log io.Writer) error {
 			}
 			outs := rounds(o.rounds, names, w, log, measure, describeSample)
 			t, failed = transportTable(w, outs), failed+countFailures(outs)
+		} else if w.fanout > 0 {
+			outs := rounds(o.rounds, fanoutNames, w, log, r.fanout, describeFanout)
+			t, failed = fanoutTable(w, outs), failed+countFailures(outs)
 		} else if w.idle > 0 {
 			outs := rounds(o.rounds, append(servers.Libraries, servers.RawTCP), w, log, r.idle, describeIdle)
 			t, failed = idleTable(w, outs), failed+countFailures(outs)

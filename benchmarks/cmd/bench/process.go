@@ -117,10 +117,11 @@ type serverProc struct {
 	statsURL string // its GET /stats
 }
 
-// startServer starts the echo server of lib over transport t and waits
-// until it listens.
-func startServer(bin, lib string, t transport.Transport, deflate bool, cpus string) (*serverProc, error) {
-	args := []string{"-lib", lib, "-transport", string(t.OrTCP()), "-addr", "127.0.0.1:0", "-stats", "127.0.0.1:0"}
+// startServer starts the server of lib over transport t, in mode (echo,
+// fanout or fanout-direct, see cmd/echoserver), and waits until it
+// listens.
+func startServer(bin, lib, mode string, t transport.Transport, deflate bool, cpus string) (*serverProc, error) {
+	args := []string{"-lib", lib, "-mode", mode, "-transport", string(t.OrTCP()), "-addr", "127.0.0.1:0", "-stats", "127.0.0.1:0"}
 	if deflate {
 		args = append(args, "-deflate")
 	}

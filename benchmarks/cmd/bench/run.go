@@ -69,7 +69,7 @@ func (r *runner) throughput(w workload, lib string) (sample, error) {
 // transport t.
 func (r *runner) throughputOver(w workload, lib string, t transport.Transport) (sample, error) {
 	pin := r.pinFor(w)
-	srv, err := startServer(r.serverBin, lib, t, w.deflate, pin.server)
+	srv, err := startServer(r.serverBin, lib, "echo", t, w.deflate, pin.server)
 	if err != nil {
 		return sample{}, err
 	}
@@ -143,7 +143,7 @@ func lastJSONLine(out []byte, v any) error {
 // idle runs the idle workload w against lib's server.
 func (r *runner) idle(w workload, lib string) (idleSample, error) {
 	pin := r.pinFor(w)
-	srv, err := startServer(r.serverBin, lib, transport.TCP, false, pin.server)
+	srv, err := startServer(r.serverBin, lib, "echo", transport.TCP, false, pin.server)
 	if err != nil {
 		return idleSample{}, err
 	}

@@ -15,6 +15,8 @@ type workload struct {
 	deflate  bool // permessage-deflate on both sides
 	oneCore  bool // server and load share one CPU
 	idle     int  // idle connections to hold, for the memory workload
+	fanout   int  // subscribers of a fan-out, for the fan-out workloads
+	messages int  // messages published to them
 }
 
 // workloads are all the workloads, in the order they run.
@@ -27,6 +29,8 @@ var workloads = []workload{
 	{name: "c1-1MiB", conns: 1, inflight: 1, size: 1 << 20},
 	{name: "c64-json-deflate", conns: 64, inflight: 1, json: true, deflate: true},
 	{name: "idle-10k", idle: 10000},
+	{name: "fanout-10k-1KiB", fanout: 10000, messages: 100, json: true},
+	{name: "fanout-10k-1KiB-deflate", fanout: 10000, messages: 100, json: true, deflate: true},
 }
 
 // describe says what the workload does, for the table's title.
@@ -37,6 +41,14 @@ func (w workload) describe() string {
 	msg := fmt.Sprintf("%s binary", sizeName(w.size))
 	if w.json {
 		msg = "1 KiB JSON text"
+	}
+	if w.fanout > 0 {
+		s := fmt.Sprintf("fan-out: %d messages (%s) published to %s of one topic, %d deliveries",
+			w.messages, msg, plural(w.fanout, "subscriber"), w.messages*w.fanout)
+		if w.deflate {
+			s += ", permessage-deflate without context takeover"
+		}
+		return s
 	}
 	if w.deflate {
 		msg += ", permessage-deflate"

@@ -1,8 +1,10 @@
-// Command echoserver runs the echo server of one library, for the
-// benchmark.
+// Command echoserver runs the echo server of one library, or its fan-out
+// server, for the benchmark.
 //
 //	echoserver -lib wsconn|gorilla|coder|gws|gobwas|rawtcp [-transport tcp|tls|h2|h3]
 //	           [-addr 127.0.0.1:0] [-stats 127.0.0.1:0] [-deflate] [-cpuprofile FILE]
+//	echoserver -lib wsconn|gorilla|coder|gws|gobwas -mode fanout [-deflate] ...
+//	echoserver -lib wsconn -mode fanout-direct [-deflate] ...
 //
 // It prints "stats on http://ADDR/stats", then "listening on ws://ADDR/"
 // (tcp:// for rawtcp, a plain TCP echo) once it accepts connections. GET
@@ -15,6 +17,17 @@
 // (quic-go's server on a UDP socket). The URL printed is then
 // wss://ADDR/, ADDR being a UDP address for h3; the certificate is a
 // self-signed one made at start.
+//
+// -mode fanout serves the fan-out protocol of package servers instead of
+// echoing, over plain TCP: every WebSocket is a subscriber of one topic
+// but the publisher's, at /publish?subscribers=N, which is told "ready"
+// once N subscribers have joined and whose messages are then published to
+// all of them, with the library's way of sending one message to many
+// connections (wsconn: package hub; gorilla: PreparedMessage; gws:
+// Broadcaster). /stats then holds the fan-out figures too: subscribers,
+// messages published and, for wsconn and gobwas, the permessage-deflate
+// compressions. -mode fanout-direct has wsconn send with SendPrepared to
+// each subscriber itself, without package hub.
 package main
 
 import (
@@ -46,12 +59,17 @@ func main() {
 	statsAddr := flag.String("stats", "127.0.0.1:0", "`address` to serve GET /stats on")
 	deflate := flag.Bool("deflate", false, "accept permessage-deflate")
 	cpuProfile := flag.String("cpuprofile", "", "write the server's CPU profile to `file` when it exits")
+	mode := flag.String("mode", "echo", "what the server does: echo, fanout, or fanout-direct (wsconn without package hub)")
 	flag.Parse()
 	t, err := transport.Parse(*tname)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "echoserver:", err)
 	}
-	if flag.NArg() > 0 || *lib == "" || err != nil {
+	fanout, modeErr := parseMode(*mode)
+	if modeErr != nil {
+		fmt.Fprintln(os.Stderr, "echoserver:", modeErr)
+	}
+	if flag.NArg() > 0 || *lib == "" || err != nil || modeErr != nil {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -69,7 +87,7 @@ func main() {
 		defer f.Close()
 		defer pprof.StopCPUProfile()
 	}
-	cfg := servers.Config{Deflate: *deflate, Transport: t}
+	cfg := servers.Config{Deflate: *deflate, Transport: t, Fanout: fanout}
 	if err := run(ctx, *lib, *addr, *statsAddr, cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "echoserver:", err)
 		pprof.StopCPUProfile()
@@ -91,7 +109,7 @@ func run(ctx context.Context, lib, addr, statsAddr string, cfg servers.Config, o
 		sln.Close()
 		return err
 	}
-	stats := &http.Server{Handler: servers.StatsHandler(lib), ReadHeaderTimeout: 10 * time.Second}
+	stats := &http.Server{Handler: servers.StatsHandler(lib, cfg.Fanout), ReadHeaderTimeout: 10 * time.Second}
 	statsFailed := make(chan error, 1)
 	go func() {
 		if err := stats.Serve(sln); !errors.Is(err, http.ErrServerClosed) {
@@ -107,4 +125,17 @@ func run(ctx context.Context, lib, addr, statsAddr string, cfg servers.Config, o
 	case err = <-statsFailed:
 	}
 	return errors.Join(err, srv.Close(), stats.Close())
+}
+
+// parseMode returns the fan-out settings of mode, nil for echo.
+func parseMode(mode string) (*servers.Fanout, error) {
+	switch mode {
+	case "echo":
+		return nil, nil
+	case "fanout":
+		return &servers.Fanout{}, nil
+	case "fanout-direct":
+		return &servers.Fanout{Direct: true}, nil
+	}
+	return nil, fmt.Errorf("unknown mode %q: echo, fanout or fanout-direct", mode)
 }

@@ -27,6 +27,27 @@ func TestRun(t *testing.T) {
 	} {
 		t.Run(string(c.t), func(t *testing.T) { testRun(t, c.lib, servers.Config{Deflate: true, Transport: c.t}, c.prefix) })
 	}
+	t.Run("fanout", func(t *testing.T) {
+		testRun(t, "wsconn", servers.Config{Deflate: true, Fanout: &servers.Fanout{}}, "listening on ws://127.0.0.1:")
+	})
+}
+
+func TestParseMode(t *testing.T) {
+	for _, c := range []struct {
+		mode           string
+		fanout, direct bool
+		ok             bool
+	}{
+		{"echo", false, false, true},
+		{"fanout", true, false, true},
+		{"fanout-direct", true, true, true},
+		{"broadcast", false, false, false},
+	} {
+		f, err := parseMode(c.mode)
+		if (err == nil) != c.ok || (f != nil) != c.fanout || (f != nil && f.Direct != c.direct) {
+			t.Errorf("parseMode(%q) = %+v, %v", c.mode, f, err)
+		}
+	}
 }
 
 func testRun(t *testing.T, lib string, cfg servers.Config, prefix string) {
@@ -74,6 +95,9 @@ func testRun(t *testing.T, lib string, cfg servers.Config, prefix string) {
 	resp.Body.Close()
 	if err != nil || st.Lib != lib || st.Goroutines < 1 || st.Threads < 1 {
 		t.Errorf("stats %+v, %v", st, err)
+	}
+	if (st.Fanout != nil) != (cfg.Fanout != nil) {
+		t.Errorf("stats %+v: fan-out figures %v, fan-out server %v", st, st.Fanout != nil, cfg.Fanout != nil)
 	}
 
 	cancel()

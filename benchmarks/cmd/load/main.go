@@ -6,6 +6,7 @@
 //	     [-warmup D] [-duration D | -count N] [-server-pid PID]
 //	load -url wss://ADDR/ -transport tls|h2|h3 ...
 //	load -url ws://ADDR/ -idle N
+//	load -url ws://ADDR/ -fanout N [-messages M] [-size BYTES | -json] [-deflate] [-server-pid PID]
 //
 // It keeps K messages in flight on each of N connections, checks every
 // byte of every echo against what was sent, and prints one JSON line: the
@@ -24,6 +25,15 @@
 // With -idle it opens N connections (plain TCP ones for a tcp:// URL),
 // prints one JSON line saying how many are open, and holds them until
 // SIGINT or SIGTERM. The open-file limit may lower N; the line says so.
+//
+// With -fanout it drives a fan-out server (echoserver -mode fanout): it
+// opens N subscribers, then the publisher, waits until the server says
+// they have all joined, writes M messages on the publisher at once, and
+// checks that every subscriber receives every message, whole and in
+// order. It prints one JSON line: the messages delivered per second from
+// that write to the last delivery and, with -server-pid, the server's CPU
+// time per delivered message. The open-file limit may lower N, as with
+// -idle; the line says how many subscribers there were.
 package main
 
 import (
@@ -60,6 +70,8 @@ func main() {
 	flag.IntVar(&cfg.Count, "count", 0, "send this `number` of messages per connection and measure them all, instead of a window")
 	flag.IntVar(&cfg.ServerPID, "server-pid", 0, "report the CPU time of this server `process` over the window")
 	idle := flag.Int("idle", 0, "open this `number` of idle connections and hold them until SIGINT or SIGTERM")
+	subscribers := flag.Int("fanout", 0, "drive a fan-out server with this `number` of subscribers")
+	messages := flag.Int("messages", 100, "with -fanout, publish this `number` of messages")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this `time` (with -idle: on opening the connections)")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's CPU profile to `file`")
 	flag.Parse()
@@ -70,6 +82,15 @@ func main() {
 	if flag.NArg() > 0 || cfg.URL == "" || err != nil {
 		flag.Usage()
 		os.Exit(2)
+	}
+	if *subscribers > 0 {
+		fcfg := load.FanoutConfig{URL: cfg.URL, Subscribers: *subscribers, Messages: *messages,
+			Size: cfg.Size, JSON: cfg.JSON, Deflate: cfg.Deflate, ServerPID: cfg.ServerPID}
+		if err := runFanout(fcfg, cfg.Transport, *timeout); err != nil {
+			fmt.Fprintln(os.Stderr, "load: FAILED:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(cfg, *idle, *timeout, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "load: FAILED:", err)
@@ -164,3 +185,28 @@ func holdIdle(ctx context.Context, url string, n int, timeout time.Duration) err
 
 // printJSON prints v as one line of JSON on stdout.
 func printJSON(v any) error { return json.NewEncoder(os.Stdout).Encode(v) }
+
+// runFanout runs the fan-out of cfg, with as many subscribers as the
+// open-file limit allows, and prints its result.
+func runFanout(cfg load.FanoutConfig, t transport.Transport, timeout time.Duration) error {
+	if t != transport.TCP {
+		return fmt.Errorf("-fanout runs over plain TCP only, not over %s", t)
+	}
+	limit, err := proc.RaiseFileLimit()
+	if err != nil {
+		return fmt.Errorf("raising the open-file limit: %w", err)
+	}
+	if room := int(min(limit, 1<<30)) - spareFiles; cfg.Subscribers > room {
+		fmt.Fprintf(os.Stderr, "load: the open-file limit %d allows only %d of the %d subscribers asked for\n", limit, room, cfg.Subscribers)
+		cfg.Subscribers = max(room, 1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	res, err := load.Fanout(ctx, cfg)
+	if perr := printJSON(res); err == nil {
+		err = perr
+	}
+	return err
+}

@@ -1,7 +1,8 @@
 // Package load is the load generator: it opens connections to an echo
 // server with the hand-written client of package wsclient, keeps a number
 // of messages in flight on each, checks every echoed byte, and measures
-// throughput and round-trip latency over a window.
+// throughput and round-trip latency over a window. Fanout drives a
+// fan-out server instead, checking every message on every subscriber.
 package load
 
 import (

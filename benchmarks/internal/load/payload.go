@@ -118,9 +118,9 @@ func (p *Payload) describe(got []byte, seq uint64) error {
 	p.Stamp(want, seq)
 	for i := range min(len(got), len(want)) {
 		if got[i] != want[i] {
-			return fmt.Errorf("echo of message %d differs from what was sent at byte %d of %d: got %#02x, sent %#02x",
+			return fmt.Errorf("message %d as received differs from what was sent at byte %d of %d: got %#02x, sent %#02x",
 				seq, i, len(want), got[i], want[i])
 		}
 	}
-	return fmt.Errorf("echo of message %d is %d bytes long; %d were sent", seq, len(got), len(want))
+	return fmt.Errorf("message %d as received is %d bytes long; %d were sent", seq, len(got), len(want))
 }

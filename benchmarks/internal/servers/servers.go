@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/wsconn/wsconn/benchmarks/internal/transport"
+	"github.com/wsconn/wsconn/internal/selfsigned"
 )
 
 // MaxMessage is every server's read limit: twice the largest message of
@@ -38,6 +39,11 @@ type Config struct {
 	// TLS holds the server's certificate, for the transports over TLS
 	// or QUIC; nil means one made at start (see selfSigned).
 	TLS *tls.Config
+
+	// Fanout, if not nil, makes the server a fan-out server instead of an
+	// echo server (see fanout.go), counting what it does into *Fanout.
+	// The fan-out servers run over plain TCP only.
+	Fanout *Fanout
 }
 
 // Server is the echo server of one library.
@@ -60,7 +66,7 @@ const RawTCP = "rawtcp"
 // cfg.Transport, which must be one served on a TCP listener: TCP, TLS or
 // H2. Start serves H3 too.
 func New(lib string, cfg Config) (Server, error) {
-	if err := check(lib, cfg.Transport); err != nil {
+	if err := check(lib, cfg.Transport, cfg.Fanout != nil); err != nil {
 		return nil, err
 	}
 	t := cfg.Transport.OrTCP()
@@ -69,7 +75,7 @@ func New(lib string, cfg Config) (Server, error) {
 	}
 	if t != transport.TCP && cfg.TLS == nil {
 		var err error
-		if cfg.TLS, err = selfSigned(); err != nil {
+		if cfg.TLS, err = selfsigned.ServerConfig("wsconn benchmark echo server"); err != nil {
 			return nil, err
 		}
 	}
@@ -86,10 +92,20 @@ func New(lib string, cfg Config) (Server, error) {
 	return newOverTCP(lib, cfg)
 }
 
-// check reports whether lib's server can run over t.
-func check(lib string, t transport.Transport) error {
+// check reports whether lib's server can run over t, as a fan-out
+// server if fanout.
+func check(lib string, t transport.Transport, fanout bool) error {
 	if _, err := transport.Parse(string(t.OrTCP())); err != nil {
 		return fmt.Errorf("servers: %w", err)
+	}
+	if fanout {
+		switch {
+		case !slices.Contains(Libraries, lib):
+			return fmt.Errorf("servers: %q has no fan-out server", lib)
+		case t.OrTCP() != transport.TCP:
+			return fmt.Errorf("servers: the fan-out servers run over plain TCP only, not over %s", t)
+		}
+		return nil
 	}
 	switch t.OrTCP() {
 	case transport.TCP:
@@ -109,8 +125,12 @@ func check(lib string, t transport.Transport) error {
 	return fmt.Errorf("servers: unknown library %q", lib)
 }
 
-// newOverTCP returns the echo server of lib over HTTP/1.1.
+// newOverTCP returns the echo server of lib over HTTP/1.1, or its
+// fan-out server.
 func newOverTCP(lib string, cfg Config) (Server, error) {
+	if cfg.Fanout != nil {
+		return newFanoutServer(lib, cfg)
+	}
 	switch lib {
 	case "wsconn":
 		return newHTTPServer(wsconnHandler(cfg)), nil

@@ -6,6 +6,7 @@ import (
 	"net"
 
 	"github.com/wsconn/wsconn/benchmarks/internal/transport"
+	"github.com/wsconn/wsconn/internal/selfsigned"
 )
 
 // Running is an echo server serving on its own socket.
@@ -24,7 +25,7 @@ type Running struct {
 // socket cfg.Transport needs, a TCP listener or, for HTTP/3, a UDP
 // socket, and serves lib's echo server on it until Close.
 func Start(lib, addr string, cfg Config) (*Running, error) {
-	if err := check(lib, cfg.Transport); err != nil {
+	if err := check(lib, cfg.Transport, cfg.Fanout != nil); err != nil {
 		return nil, err
 	}
 	t := cfg.Transport.OrTCP()
@@ -48,7 +49,7 @@ func Start(lib, addr string, cfg Config) (*Running, error) {
 func startH3(addr string, cfg Config) (*Running, error) {
 	if cfg.TLS == nil {
 		var err error
-		if cfg.TLS, err = selfSigned(); err != nil {
+		if cfg.TLS, err = selfsigned.ServerConfig("wsconn benchmark echo server"); err != nil {
 			return nil, err
 		}
 	}

@@ -21,12 +21,14 @@ type Stats struct {
 	Sys        uint64 `json:"sys"` // bytes obtained from the OS
 	NumGC      uint32 `json:"num_gc"`
 	RSS        int64  `json:"rss"` // resident memory in bytes, from /proc
+
+	Fanout *FanoutStats `json:"fanout,omitempty"` // a fan-out server's figures
 }
 
-// StatsHandler answers GET /stats with the Stats of this process; GET
-// /stats?gc collects garbage first, so that the heap figures count live
-// objects only.
-func StatsHandler(lib string) http.Handler {
+// StatsHandler answers GET /stats with the Stats of this process, and
+// those of fanout if it is not nil; GET /stats?gc collects garbage first,
+// so that the heap figures count live objects only.
+func StatsHandler(lib string, fanout *Fanout) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Has("gc") {
@@ -46,6 +48,10 @@ func StatsHandler(lib string) http.Handler {
 		}
 		if st, err := proc.ReadStatus(os.Getpid()); err == nil {
 			s.Threads, s.RSS = st.Threads, st.RSS
+		}
+		if fanout != nil {
+			fs := fanout.Stats()
+			s.Fanout = &fs
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(s)

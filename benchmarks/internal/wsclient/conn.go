@@ -46,6 +46,13 @@ type Options struct {
 
 	// TLSConfig configures TLS for a wss:// URL; nil means Go's defaults.
 	TLSConfig *tls.Config
+
+	// ShareInflater makes the connection take an inflater from a pool
+	// that all such connections share for each compressed message it
+	// reads, and give it back after, instead of keeping one of its own
+	// (about 40 KiB): for many connections that each read rarely, such
+	// as the subscribers of a fan-out.
+	ShareInflater bool
 }
 
 // defaultReadBufferSize is the read buffer of Options' zero value.
@@ -101,6 +108,7 @@ type Conn struct {
 	zin   []byte // the compressed message being read
 	zsrc  bytes.Reader
 	zr    io.ReadCloser // the inflater, reset for each message
+	share bool          // zr comes from sharedInflaters for each message
 	probe [1]byte       // reads past a message inflated up to the limit
 	nz    int64         // messages read that were compressed
 }
@@ -150,7 +158,14 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Conn, error) {
 		nc.Close()
 		return nil, fmt.Errorf("wsclient: handshake with %s: %w", rawURL, err)
 	}
-	return NewConn(nc, br, opts.Deflate), nil
+	return newConn(nc, br, opts), nil
+}
+
+// newConn returns a connection over nc configured by opts.
+func newConn(nc Stream, br *bufio.Reader, opts Options) *Conn {
+	c := NewConn(nc, br, opts.Deflate)
+	c.share = opts.ShareInflater
+	return c
 }
 
 // readBufferSize returns the read buffer size of opts.
@@ -238,34 +253,50 @@ func (c *Conn) nextKey() uint32 {
 // inflated if it was compressed. It answers pings on the way. A close
 // frame from the server is answered and returned as a *CloseError.
 func (c *Conn) ReadMessage(dst []byte, limit int) (Opcode, []byte, error) {
+	op, p, compressed, err := c.ReadRaw(dst, limit)
+	if err != nil || !compressed {
+		return op, p, err
+	}
+	if dst, err = c.Inflate(dst, limit); err != nil {
+		return 0, dst, err
+	}
+	return op, dst, nil
+}
+
+// ReadRaw reads the next data message as ReadMessage does, but does not
+// inflate it: it returns the message's type, its payload as it came and
+// whether that is compressed. An uncompressed payload is read into
+// dst[:0]; a compressed one is in the connection's own buffer, valid
+// until the next read, and Inflate inflates it. A reader that has seen
+// the same compressed bytes before, and checked what they inflate to,
+// need not inflate them again: inflation is deterministic.
+func (c *Conn) ReadRaw(dst []byte, limit int) (op Opcode, payload []byte, compressed bool, err error) {
 	dst = dst[:0]
 	c.zin = c.zin[:0]
-	var op Opcode
-	compressed := false
 	for {
 		h, err := c.readHeader()
 		if err != nil {
-			return 0, dst, err
+			return 0, dst, false, err
 		}
 		switch {
 		case h.op.isControl():
 			if err := c.control(h); err != nil {
-				return 0, dst, err
+				return 0, dst, false, err
 			}
 			continue
 		case h.op == OpContinuation:
 			if op == 0 {
-				return 0, dst, fmt.Errorf("wsclient: %w: continuation frame outside a message", errProtocol)
+				return 0, dst, false, fmt.Errorf("wsclient: %w: continuation frame outside a message", errProtocol)
 			}
 			if h.rsv1 {
-				return 0, dst, fmt.Errorf("wsclient: %w: RSV1 on a continuation frame", errProtocol)
+				return 0, dst, false, fmt.Errorf("wsclient: %w: RSV1 on a continuation frame", errProtocol)
 			}
 		default:
 			if op != 0 {
-				return 0, dst, fmt.Errorf("wsclient: %w: new message inside a fragmented one", errProtocol)
+				return 0, dst, false, fmt.Errorf("wsclient: %w: new message inside a fragmented one", errProtocol)
 			}
 			if h.rsv1 && !c.deflate {
-				return 0, dst, fmt.Errorf("wsclient: %w: RSV1 set without permessage-deflate", errProtocol)
+				return 0, dst, false, fmt.Errorf("wsclient: %w: RSV1 set without permessage-deflate", errProtocol)
 			}
 			op, compressed = h.op, h.rsv1
 		}
@@ -275,24 +306,21 @@ func (c *Conn) ReadMessage(dst []byte, limit int) (Opcode, []byte, error) {
 			dst, err = c.readPayload(dst, h.length, limit)
 		}
 		if err != nil {
-			return 0, dst, err
+			return 0, dst, false, err
 		}
 		if h.fin {
 			break
 		}
 	}
 	if compressed {
-		var err error
-		if dst, err = c.inflate(dst, limit); err != nil {
-			return 0, dst, err
-		}
 		c.nz++
+		return op, c.zin, true, nil
 	}
-	return op, dst, nil
+	return op, dst, false, nil
 }
 
-// CompressedRead returns how many of the messages ReadMessage returned
-// were compressed. It must not be called during a ReadMessage.
+// CompressedRead returns how many of the messages ReadMessage or ReadRaw
+// returned were compressed. It must not be called during a read.
 func (c *Conn) CompressedRead() int64 { return c.nz }
 
 // readHeader reads a frame header.

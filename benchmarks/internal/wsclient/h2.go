@@ -84,7 +84,7 @@ func (h *H2Conn) Open(ctx context.Context, rawURL string, opts Options) (*Conn, 
 		return nil, fmt.Errorf("wsclient: extended CONNECT to %s over HTTP/2: %w", rawURL, err)
 	}
 	s := &h2Stream{body: resp.Body, pw: pw, cancel: cancel}
-	return NewConn(s, bufio.NewReaderSize(s, readBufferSize(opts)), opts.Deflate), nil
+	return newConn(s, bufio.NewReaderSize(s, readBufferSize(opts)), opts), nil
 }
 
 // Close closes the connection and the streams on it.

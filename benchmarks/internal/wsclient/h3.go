@@ -89,7 +89,7 @@ func (h *H3Conn) Open(ctx context.Context, rawURL string, opts Options) (*Conn, 
 		s.Close()
 		return nil, fmt.Errorf("wsclient: extended CONNECT to %s over HTTP/3: %w", rawURL, err)
 	}
-	return NewConn(s, bufio.NewReaderSize(s, readBufferSize(opts)), opts.Deflate), nil
+	return newConn(s, bufio.NewReaderSize(s, readBufferSize(opts)), opts), nil
 }
 
 // Close closes the QUIC connection and the streams on it.

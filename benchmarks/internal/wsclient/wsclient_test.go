@@ -201,3 +201,36 @@ func TestReadMessageLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestReadRawInflate reads compressed messages as they came, then
+// inflates them, with an inflater of the connection's own and with shared
+// ones.
+func TestReadRawInflate(t *testing.T) {
+	msg := []byte(strings.Repeat(`{"key":"value","n":12345},`, 40))
+	zmsg := compress(msg)
+	for _, share := range []bool{false, true} {
+		nc := &replayConn{data: serverFrame(t, msg, true)}
+		c := newConn(nc, bufio.NewReaderSize(nc, 4096), Options{Deflate: true, ShareInflater: share})
+		var buf []byte
+		for i := range 3 {
+			op, z, compressed, err := c.ReadRaw(buf, len(msg))
+			if err != nil || op != OpText || !compressed || !bytes.Equal(z, zmsg) {
+				t.Fatalf("share %v, message %d: ReadRaw = %v, %d bytes, compressed %v, %v", share, i, op, len(z), compressed, err)
+			}
+			for range 2 { // Inflate leaves the payload as it came
+				if buf, err = c.Inflate(buf, len(msg)); err != nil || !bytes.Equal(buf, msg) {
+					t.Fatalf("share %v, message %d: Inflate = %d bytes, %v", share, i, len(buf), err)
+				}
+			}
+			if !bytes.Equal(z, zmsg) {
+				t.Fatalf("share %v, message %d: Inflate changed the payload", share, i)
+			}
+		}
+		if (c.zr == nil) != share {
+			t.Errorf("share %v: the connection keeps an inflater: %v", share, c.zr != nil)
+		}
+		if c.CompressedRead() != 3 {
+			t.Errorf("share %v: %d messages read compressed, want 3", share, c.CompressedRead())
+		}
+	}
+}

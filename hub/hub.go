@@ -126,7 +126,9 @@ type Hub struct {
 // topic is a topic and its members.
 type topic struct {
 	members     map[*member]struct{}
-	unsubscribe func() error // of the broker, if any
+	unsubscribe func() error  // of the broker, if any
+	ready       chan struct{} // closed once the broker's subscription is made, or failed
+	err         error         // why it failed; set before ready is closed
 }
 
 // New returns a hub configured by opts; nil means the zero Options.
@@ -156,43 +158,86 @@ func New(opts *Options) *Hub {
 // Join adds c to topic; joining a topic twice is joining it once. A
 // connection leaves all its topics when it closes. With a broker, the
 // first member of a topic subscribes the hub to it, and Join returns the
-// broker's error if that fails; the hub's deliveries wait meanwhile (for
-// NATS, one round trip to the server).
+// broker's error if that fails; joins of the same topic meanwhile wait for
+// the subscription, nothing else of the hub does.
 func (h *Hub) Join(name string, c *wsconn.WebsocketConnection) error {
 	if c == nil {
 		return errors.New("hub: Join: nil connection")
 	}
+	for {
+		h.mu.Lock()
+		if h.closed {
+			h.mu.Unlock()
+			return ErrClosed
+		}
+		t := h.topics[name]
+		if t == nil {
+			t = &topic{members: make(map[*member]struct{}), ready: make(chan struct{})}
+			h.topics[name] = t
+			if h.broker == nil {
+				close(t.ready)
+			} else {
+				h.mu.Unlock()
+				h.subscribe(name, t) // a round trip to the broker, without the lock
+				h.mu.Lock()
+			}
+		}
+		select {
+		case <-t.ready:
+		default:
+			h.mu.Unlock()
+			<-t.ready // another Join subscribes
+			continue
+		}
+		if t.err != nil {
+			h.mu.Unlock()
+			return t.err
+		}
+		if h.topics[name] != t {
+			// The topic went (the hub closed, or its subscription failed)
+			// between the subscription and now: start again.
+			h.mu.Unlock()
+			continue
+		}
+		m := h.members[c]
+		if m == nil {
+			m = &member{c: c, topics: make(map[string]struct{})}
+			h.members[c] = m
+			c.OnClosed(func() { h.remove(m) })
+		}
+		m.topics[name] = struct{}{}
+		t.members[m] = struct{}{}
+		h.mu.Unlock()
+		return nil
+	}
+}
+
+// subscribe subscribes the hub to topic name through the broker, for t,
+// which Join has just made, and marks t ready. On failure the topic goes,
+// and t holds the error for the Joins that wait for it.
+func (h *Hub) subscribe(name string, t *topic) {
+	unsub, err := h.broker.Subscribe(name, func(typ wsconn.DataType, data []byte) {
+		h.published.Add(1)
+		if err := h.deliver(name, typ, data); err != nil {
+			h.reportError(err)
+		}
+	})
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed {
-		return ErrClosed
-	}
-	t := h.topics[name]
-	if t == nil {
-		t = &topic{members: make(map[*member]struct{})}
-		if h.broker != nil {
-			unsub, err := h.broker.Subscribe(name, func(typ wsconn.DataType, data []byte) {
-				h.published.Add(1)
-				if err := h.deliver(name, typ, data); err != nil {
-					h.reportError(err)
-				}
-			})
-			if err != nil {
-				return fmt.Errorf("hub: subscribing to topic %q: %w", name, err)
-			}
-			t.unsubscribe = unsub
+	defer close(t.ready)
+	if err != nil {
+		t.err = fmt.Errorf("hub: subscribing to topic %q: %w", name, err)
+		if h.topics[name] == t {
+			delete(h.topics, name)
 		}
-		h.topics[name] = t
+		return
 	}
-	m := h.members[c]
-	if m == nil {
-		m = &member{c: c, topics: make(map[string]struct{})}
-		h.members[c] = m
-		c.OnClosed(func() { h.remove(m) })
+	t.unsubscribe = unsub
+	if h.topics[name] != t {
+		// The hub closed meanwhile, and dropped the topic without its
+		// subscription.
+		h.unsubscribe(name, t)
 	}
-	m.topics[name] = struct{}{}
-	t.members[m] = struct{}{}
-	return nil
 }
 
 // Leave removes c from topic.

@@ -397,3 +397,73 @@ func TestPublishInvalidUTF8(t *testing.T) {
 	waitStats(t, s.h, "a member", func(st hub.Stats) bool { return st.Connections == 1 })
 	assert.ErrorIs(t, s.h.Publish("r", wsconn.DataText, []byte{0xff}), wsconn.ErrInvalidUTF8)
 }
+
+// slowBroker is memBroker whose Subscribe waits for gate, and fails with
+// failNext once.
+type slowBroker struct {
+	memBroker
+	gate     chan struct{}
+	entered  chan string
+	failNext error
+}
+
+func (b *slowBroker) Subscribe(topic string, deliver func(wsconn.DataType, []byte)) (func() error, error) {
+	b.entered <- topic
+	<-b.gate
+	b.mu.Lock()
+	err := b.failNext
+	b.failNext = nil
+	b.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return b.memBroker.Subscribe(topic, deliver)
+}
+
+// TestJoinDoesNotStallTheHub: while the broker subscribes a new topic (a
+// round trip for NATS), the hub goes on delivering the others; joins of
+// the same topic wait for the subscription and share its outcome.
+func TestJoinDoesNotStallTheHub(t *testing.T) {
+	b := &slowBroker{gate: make(chan struct{}), entered: make(chan string, 4)}
+	s := newServer(t, &hub.Options{Broker: b})
+
+	// A first topic, subscribed at once.
+	go func() { <-b.entered; b.gate <- struct{}{} }()
+	old := s.dial(t, "old")
+	waitStats(t, s.h, "a member of old", func(st hub.Stats) bool { return st.Connections == 1 })
+
+	// A new topic whose subscription waits: the handlers' Joins of two
+	// connections block in the broker.
+	s.dial(t, "x")
+	s.dial(t, "x")
+	select {
+	case topic := <-b.entered:
+		require.Equal(t, "x", topic)
+	case <-time.After(waitTimeout):
+		t.Fatal("no subscription started")
+	}
+
+	// Meanwhile the hub delivers on the old topic.
+	require.NoError(t, s.h.Publish("old", wsconn.DataText, []byte("still served")))
+	assert.Equal(t, "still served", old.next(t))
+	assert.Equal(t, 1, s.h.Stats().Connections, "the joins of x are not done")
+
+	close(b.gate) // the subscription completes
+	waitStats(t, s.h, "both members of x", func(st hub.Stats) bool { return st.Connections == 3 })
+	assert.Equal(t, 2, b.subscribers("old")+b.subscribers("x"), "one subscription per topic")
+
+	// A failed subscription fails the join, and the next one tries again.
+	b.mu.Lock()
+	b.failNext = errors.New("broker down")
+	b.mu.Unlock()
+	conn := s.dial(t, "y") // the handler closes it with 1011 and the error
+	select {
+	case <-conn.c.Done():
+	case <-time.After(waitTimeout):
+		t.Fatal("the member of a failed topic stayed")
+	}
+	assert.Equal(t, wsconn.CloseInternalError, conn.c.CloseStatus().Code)
+	assert.Contains(t, conn.c.CloseStatus().Reason, "broker down")
+	s.dial(t, "y")
+	waitStats(t, s.h, "a member of y", func(st hub.Stats) bool { return st.Connections == 4 })
+}

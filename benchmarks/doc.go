@@ -9,7 +9,9 @@
 // HTTP/2 and HTTP/3 as well. Its fan-out workloads publish 100 messages
 // to 10,000 connections with each library's way of sending one message
 // to many (wsconn's package hub, gorilla's PreparedMessage, gws's
-// Broadcaster). Its test is a smoke test of every echo server against
-// the load generator, of wsconn's over every transport, and of every
-// fan-out server.
+// Broadcaster); wsconn's also spans three processes whose hubs share the
+// topic through a nats-server (module hubnats), with the latency of every
+// delivery. Its test is a smoke test of every echo server against the
+// load generator, of wsconn's over every transport, of every fan-out
+// server, and of wsconn's across servers through NATS.
 package benchmarks

@@ -18,6 +18,16 @@
 // second, the server CPU per delivery and, with permessage-deflate, the
 // compressions per message.
 //
+// The fan-out across processes (fanout-nats-3x1k-1KiB) runs wsconn alone:
+// a nats-server, built from the module cache at the version this module's
+// go.mod pins (a tool), and three fan-out servers whose hubs share the
+// topic through it (echoserver -nats, module hubnats), with the
+// subscribers spread over the three and the publisher on one; the load
+// generator stamps each message with its write time and reports the
+// deliveries per second, the p50 and p99 latency of a delivery, and the
+// CPU per delivery of the servers (summed) and of NATS. A baseline row
+// runs the same load on one server without a broker.
+//
 // With -transports it measures wsconn alone over the transports listed
 // instead (HTTP/1.1 over TCP or TLS, HTTP/2 over TLS, HTTP/3), on the
 // same throughput workloads, and prints each transport's ratio to
@@ -34,6 +44,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -111,6 +122,12 @@ func run(o options, out, log io.Writer) error {
 	if r.serverBin, r.loadBin, err = build(dir); err != nil {
 		return err
 	}
+	if ts == nil && slices.ContainsFunc(wls, func(w workload) bool { return w.servers > 0 }) {
+		fmt.Fprintf(log, "building nats-server (%s, the version go.mod pins)\n", natsPkg)
+		if r.natsBin, err = buildNATS(dir); err != nil {
+			return err
+		}
+	}
 
 	fmt.Fprintln(out, environment(o, r, ts))
 	failed := 0
@@ -136,6 +153,9 @@ func run(o options, out, log io.Writer) error {
 			}
 			outs := rounds(o.rounds, names, w, log, measure, describeSample)
 			t, failed = transportTable(w, outs), failed+countFailures(outs)
+		} else if w.servers > 0 {
+			outs := rounds(o.rounds, spanNames, w, log, r.fanoutNATS, describeSpan)
+			t, failed = spanTable(w, outs), failed+countFailures(outs)
 		} else if w.fanout > 0 {
 			outs := rounds(o.rounds, fanoutNames, w, log, r.fanout, describeFanout)
 			t, failed = fanoutTable(w, outs), failed+countFailures(outs)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -43,23 +44,39 @@ func command(ctx context.Context, cpus, name string, args ...string) *exec.Cmd {
 type child struct {
 	name    string
 	cmd     *exec.Cmd
-	lines   chan string // what it prints on stdout
+	lines   chan string // what it prints on stdout (or stderr, see launch)
 	stderr  *tailBuffer
 	exited  chan struct{} // closed once cmd.Wait has returned
 	waitErr error
 }
 
-// startChild starts name with args, on the CPUs cpus if not empty.
+// startChild starts name with args, on the CPUs cpus if not empty; its
+// lines are those it prints on stdout.
 func startChild(cpus, name string, args ...string) (*child, error) {
+	return launch(cpus, false, name, args...)
+}
+
+// childLines is how many lines of a child's output wait to be read
+// before more are dropped: a few screens of a program's start.
+const childLines = 256
+
+// launch starts name with args, on the CPUs cpus if not empty; its lines
+// are those it prints on stderr if fromStderr (nats-server logs there),
+// else on stdout.
+func launch(cpus string, fromStderr bool, name string, args ...string) (*child, error) {
 	c := &child{
 		name:   filepath.Base(name),
 		cmd:    command(context.Background(), cpus, name, args...),
-		lines:  make(chan string, 16),
+		lines:  make(chan string, childLines),
 		stderr: &tailBuffer{},
 		exited: make(chan struct{}),
 	}
-	c.cmd.Stdout = &lineWriter{lines: c.lines}
-	c.cmd.Stderr = c.stderr
+	if fromStderr {
+		c.cmd.Stderr = io.MultiWriter(&lineWriter{lines: c.lines}, c.stderr)
+	} else {
+		c.cmd.Stdout = &lineWriter{lines: c.lines}
+		c.cmd.Stderr = c.stderr
+	}
 	if err := c.cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -118,13 +135,14 @@ type serverProc struct {
 }
 
 // startServer starts the server of lib over transport t, in mode (echo,
-// fanout or fanout-direct, see cmd/echoserver), and waits until it
-// listens.
-func startServer(bin, lib, mode string, t transport.Transport, deflate bool, cpus string) (*serverProc, error) {
+// fanout or fanout-direct, see cmd/echoserver), with the extra arguments
+// if any (-nats URL), and waits until it listens.
+func startServer(bin, lib, mode string, t transport.Transport, deflate bool, cpus string, extra ...string) (*serverProc, error) {
 	args := []string{"-lib", lib, "-mode", mode, "-transport", string(t.OrTCP()), "-addr", "127.0.0.1:0", "-stats", "127.0.0.1:0"}
 	if deflate {
 		args = append(args, "-deflate")
 	}
+	args = append(args, extra...)
 	c, err := startChild(cpus, bin, args...)
 	if err != nil {
 		return nil, err

@@ -47,6 +47,7 @@ type idleSample struct {
 // runner runs workloads against the servers.
 type runner struct {
 	serverBin, loadBin string
+	natsBin            string // built only for the fan-outs across processes
 	pin                pinning
 	warmup, duration   time.Duration
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // workload is one line of the benchmark: a load every server gets.
@@ -17,6 +18,13 @@ type workload struct {
 	idle     int  // idle connections to hold, for the memory workload
 	fanout   int  // subscribers of a fan-out, for the fan-out workloads
 	messages int  // messages published to them
+	// servers, if positive, spreads the subscribers of a fan-out over
+	// this many of wsconn's fan-out servers sharing the topic through a
+	// nats-server (echoserver -nats); the publisher writes each message
+	// on its own, stamped with its time, and the latency of each delivery
+	// is measured. interval, if positive, paces the messages.
+	servers  int
+	interval time.Duration
 }
 
 // workloads are all the workloads, in the order they run.
@@ -31,6 +39,8 @@ var workloads = []workload{
 	{name: "idle-10k", idle: 10000},
 	{name: "fanout-10k-1KiB", fanout: 10000, messages: 100, json: true},
 	{name: "fanout-10k-1KiB-deflate", fanout: 10000, messages: 100, json: true, deflate: true},
+	{name: "fanout-nats-3x1k-1KiB", fanout: 3000, servers: 3, messages: 100, json: true},
+	{name: "fanout-nats-3x1k-1KiB-paced", fanout: 3000, servers: 3, messages: 100, json: true, interval: 50 * time.Millisecond},
 }
 
 // describe says what the workload does, for the table's title.
@@ -41,6 +51,15 @@ func (w workload) describe() string {
 	msg := fmt.Sprintf("%s binary", sizeName(w.size))
 	if w.json {
 		msg = "1 KiB JSON text"
+	}
+	if w.servers > 0 {
+		pace := "back to back"
+		if w.interval > 0 {
+			pace = "one every " + w.interval.String()
+		}
+		return fmt.Sprintf("fan-out across %d wsconn servers through NATS: %d messages (%s) published on one, each written on its own (%s) "+
+			"and stamped with its time, to %s spread over the %d, %d deliveries",
+			w.servers, w.messages, msg, pace, plural(w.fanout, "subscriber"), w.servers, w.messages*w.fanout)
 	}
 	if w.fanout > 0 {
 		s := fmt.Sprintf("fan-out: %d messages (%s) published to %s of one topic, %d deliveries",

@@ -5,6 +5,7 @@
 //	           [-addr 127.0.0.1:0] [-stats 127.0.0.1:0] [-deflate] [-cpuprofile FILE]
 //	echoserver -lib wsconn|gorilla|coder|gws|gobwas -mode fanout [-deflate] ...
 //	echoserver -lib wsconn -mode fanout-direct [-deflate] ...
+//	echoserver -lib wsconn -mode fanout -nats nats://HOST:PORT [-deflate] ...
 //
 // It prints "stats on http://ADDR/stats", then "listening on ws://ADDR/"
 // (tcp:// for rawtcp, a plain TCP echo) once it accepts connections. GET
@@ -28,6 +29,12 @@
 // messages published and, for wsconn and gobwas, the permessage-deflate
 // compressions. -mode fanout-direct has wsconn send with SendPrepared to
 // each subscriber itself, without package hub.
+//
+// -nats gives the hub of wsconn's fan-out server a broker over NATS
+// (module hubnats): the fan-out servers connected to the same NATS server
+// share the topic, and a message published on one reaches the
+// subscribers of all. The server exits 1 if its link to NATS breaks or
+// NATS drops a message for it: the run has lost messages.
 package main
 
 import (
@@ -60,6 +67,7 @@ func main() {
 	deflate := flag.Bool("deflate", false, "accept permessage-deflate")
 	cpuProfile := flag.String("cpuprofile", "", "write the server's CPU profile to `file` when it exits")
 	mode := flag.String("mode", "echo", "what the server does: echo, fanout, or fanout-direct (wsconn without package hub)")
+	natsURL := flag.String("nats", "", "with -lib wsconn -mode fanout, share the topic with the fan-out servers connected to the NATS server at `URL`")
 	flag.Parse()
 	t, err := transport.Parse(*tname)
 	if err != nil {
@@ -67,6 +75,10 @@ func main() {
 	}
 	fanout, modeErr := parseMode(*mode)
 	if modeErr != nil {
+		fmt.Fprintln(os.Stderr, "echoserver:", modeErr)
+	}
+	if *natsURL != "" && (*lib != "wsconn" || *mode != "fanout") && modeErr == nil {
+		modeErr = fmt.Errorf("-nats needs -lib wsconn -mode fanout")
 		fmt.Fprintln(os.Stderr, "echoserver:", modeErr)
 	}
 	if flag.NArg() > 0 || *lib == "" || err != nil || modeErr != nil {
@@ -88,15 +100,31 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	cfg := servers.Config{Deflate: *deflate, Transport: t, Fanout: fanout}
-	if err := run(ctx, *lib, *addr, *statsAddr, cfg, os.Stdout); err != nil {
+	var brokerFailed <-chan error
+	var link *natsLink
+	if *natsURL != "" {
+		if link, err = connectNATS(*natsURL); err != nil {
+			fmt.Fprintln(os.Stderr, "echoserver:", err)
+			pprof.StopCPUProfile()
+			os.Exit(1)
+		}
+		fanout.Broker, brokerFailed = link.broker, link.failed
+	}
+	err = run(ctx, *lib, *addr, *statsAddr, cfg, brokerFailed, os.Stdout)
+	if link != nil {
+		link.close()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "echoserver:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-// run serves until ctx is done.
-func run(ctx context.Context, lib, addr, statsAddr string, cfg servers.Config, out io.Writer) error {
+// run serves until ctx is done, or the server fails: on its own, or, for
+// a server whose hub has a broker, on word from brokerFailed (nil for
+// none).
+func run(ctx context.Context, lib, addr, statsAddr string, cfg servers.Config, brokerFailed <-chan error, out io.Writer) error {
 	if _, err := proc.RaiseFileLimit(); err != nil {
 		return fmt.Errorf("raising the open-file limit: %w", err)
 	}
@@ -123,6 +151,7 @@ func run(ctx context.Context, lib, addr, statsAddr string, cfg servers.Config, o
 	case <-ctx.Done():
 	case <-srv.Done(): // Close returns its error
 	case err = <-statsFailed:
+	case err = <-brokerFailed:
 	}
 	return errors.Join(err, srv.Close(), stats.Close())
 }

@@ -57,7 +57,7 @@ func testRun(t *testing.T, lib string, cfg servers.Config, prefix string) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, lib, "127.0.0.1:0", "127.0.0.1:0", cfg, pw)
+		err := run(ctx, lib, "127.0.0.1:0", "127.0.0.1:0", cfg, nil, pw)
 		pw.Close()
 		done <- err
 	}()

@@ -7,6 +7,7 @@
 //	load -url wss://ADDR/ -transport tls|h2|h3 ...
 //	load -url ws://ADDR/ -idle N
 //	load -url ws://ADDR/ -fanout N [-messages M] [-size BYTES | -json] [-deflate] [-server-pid PID]
+//	     [-peers ws://ADDR2/,ws://ADDR3/ [-peer-pids PID2,PID3] [-broker-pid PID]] [-latency [-interval D]]
 //
 // It keeps K messages in flight on each of N connections, checks every
 // byte of every echo against what was sent, and prints one JSON line: the
@@ -34,6 +35,15 @@
 // that write to the last delivery and, with -server-pid, the server's CPU
 // time per delivered message. The open-file limit may lower N, as with
 // -idle; the line says how many subscribers there were.
+//
+// -peers names more fan-out servers that share the topic through a broker
+// (echoserver -nats): the subscribers are spread over all the servers,
+// the publisher stays on -url's, and the load waits until every server
+// says that its share has joined. -peer-pids adds their CPU time to
+// -server-pid's, and -broker-pid reports the broker's apart. -latency
+// stamps each message with the time of its write, writes each on its own
+// (back to back, or one every -interval), and reports the p50 and p99
+// latency of a delivery, from that write to the subscriber's reading.
 package main
 
 import (
@@ -44,6 +54,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -72,6 +83,11 @@ func main() {
 	idle := flag.Int("idle", 0, "open this `number` of idle connections and hold them until SIGINT or SIGTERM")
 	subscribers := flag.Int("fanout", 0, "drive a fan-out server with this `number` of subscribers")
 	messages := flag.Int("messages", 100, "with -fanout, publish this `number` of messages")
+	peers := flag.String("peers", "", "with -fanout, spread the subscribers over these comma-separated `URLs` too, servers sharing -url's topic through a broker")
+	peerPIDs := flag.String("peer-pids", "", "with -peers, add the CPU time of these comma-separated `processes` (the peers') to -server-pid's")
+	brokerPID := flag.Int("broker-pid", 0, "with -fanout, report the CPU time of the broker `process` too")
+	latency := flag.Bool("latency", false, "with -fanout, stamp each message with its publish time, write each on its own and report the latency of each delivery")
+	interval := flag.Duration("interval", 0, "with -latency, publish one message every `interval` instead of back to back")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this `time` (with -idle: on opening the connections)")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's CPU profile to `file`")
 	flag.Parse()
@@ -85,7 +101,13 @@ func main() {
 	}
 	if *subscribers > 0 {
 		fcfg := load.FanoutConfig{URL: cfg.URL, Subscribers: *subscribers, Messages: *messages,
-			Size: cfg.Size, JSON: cfg.JSON, Deflate: cfg.Deflate, ServerPID: cfg.ServerPID}
+			Size: cfg.Size, JSON: cfg.JSON, Deflate: cfg.Deflate, ServerPID: cfg.ServerPID,
+			Peers: splitList(*peers), BrokerPID: *brokerPID, Latency: *latency, Interval: *interval}
+		if fcfg.PeerPIDs, err = parsePIDs(*peerPIDs); err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			flag.Usage()
+			os.Exit(2)
+		}
 		if err := runFanout(fcfg, cfg.Transport, *timeout); err != nil {
 			fmt.Fprintln(os.Stderr, "load: FAILED:", err)
 			os.Exit(1)
@@ -181,6 +203,30 @@ func holdIdle(ctx context.Context, url string, n int, timeout time.Duration) err
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// splitList returns the items of a comma-separated list, none for "".
+func splitList(s string) []string {
+	var items []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
+}
+
+// parsePIDs returns the process IDs of a comma-separated list.
+func parsePIDs(s string) ([]int, error) {
+	var pids []int
+	for _, item := range splitList(s) {
+		pid, err := strconv.Atoi(item)
+		if err != nil || pid <= 0 {
+			return nil, fmt.Errorf("%q is no process ID", item)
+		}
+		pids = append(pids, pid)
+	}
+	return pids, nil
 }
 
 // printJSON prints v as one line of JSON on stdout.

@@ -14,6 +14,12 @@
 // The server, not the client, knows when the subscribers have joined: a
 // client's opening handshake completes before the server's handler has
 // joined the connection to the topic.
+//
+// Servers whose topic spans processes through a broker (wsconn's with
+// echoserver -nats) speak the same protocol, each counting its own
+// subscribers: a client spreading subscribers over them opens a publisher
+// on each, to be told when each server's share has joined, and publishes
+// on one of them.
 package fanout
 
 import (

@@ -10,15 +10,16 @@ const maxStored = 0xFFFF
 
 // deflater compresses the messages of a payload for permessage-deflate
 // without compressing each one: the part of the template before the
-// sequence number is compressed once, ending with a sync flush, and each
-// message appends the rest, sequence number included, in stored blocks.
+// sequence number (or the publish time, in a timed payload) is
+// compressed once, ending with a sync flush, and each message appends the
+// rest, sequence number included, in stored blocks.
 // Every message is thus a deflate stream of the same bytes as its plain
 // form, which the server inflates, but the load generator does not spend
 // a compression per message (the servers still do, for their echoes).
 // The JSON payload has its sequence number near its end for this; a
 // binary payload, random and incompressible anyway, is all stored.
 type deflater struct {
-	seqAt  int
+	seqAt  int    // where the bytes that vary start
 	prefix []byte // the template up to seqAt, compressed
 }
 
@@ -26,9 +27,9 @@ type deflater struct {
 func newDeflater(p *Payload) *deflater {
 	var b bytes.Buffer
 	w, _ := flate.NewWriter(&b, flate.BestSpeed) // no error for a valid level
-	w.Write(p.tmpl[:p.seqAt])                    // a bytes.Buffer does not fail
+	w.Write(p.tmpl[:p.variableAt()])             // a bytes.Buffer does not fail
 	w.Flush()
-	return &deflater{seqAt: p.seqAt, prefix: b.Bytes()}
+	return &deflater{seqAt: p.variableAt(), prefix: b.Bytes()}
 }
 
 // appendMessage appends msg, a message of the payload, compressed as RFC

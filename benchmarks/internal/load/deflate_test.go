@@ -13,10 +13,13 @@ func TestDeflater(t *testing.T) {
 	for _, c := range []struct {
 		p          *Payload
 		compresses bool
-	}{{NewJSONPayload(), true}, {NewBinaryPayload(16), false}, {NewBinaryPayload(200_000), false}} {
+	}{{NewJSONPayload(), true}, {NewTimedJSONPayload(), true}, {NewBinaryPayload(16), false}, {NewBinaryPayload(200_000), false}} {
 		p, d := c.p, newDeflater(c.p)
 		msg := p.NewBuffer()
 		p.Stamp(msg, 12345)
+		if p.Timed() {
+			p.StampTime(msg, 987654321)
+		}
 		z := d.appendMessage(nil, msg)
 		r := flate.NewReader(io.MultiReader(bytes.NewReader(z), bytes.NewReader([]byte{0, 0, 0xff, 0xff, 1, 0, 0, 0xff, 0xff})))
 		got, err := io.ReadAll(r)

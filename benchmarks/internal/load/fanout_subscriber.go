@@ -17,12 +17,16 @@ type subscriber struct {
 	forms *verifiedForms
 	epoch time.Time
 	in    []byte // the message being read
+	// sent, in a run that measures latency, holds when each message was
+	// written, from epoch: what its publish time must say.
+	sent []atomic.Int64
 
 	// Written by read, read once it has returned.
-	got         int64         // messages received and checked
-	compressed  int64         // of those, the ones that came compressed
-	inflated    int64         // of those, the ones inflated here
-	first, last time.Duration // when the first and the last came, from epoch
+	got         int64           // messages received and checked
+	compressed  int64           // of those, the ones that came compressed
+	inflated    int64           // of those, the ones inflated here
+	first, last time.Duration   // when the first and the last came, from epoch
+	latencies   []time.Duration // with sent, each message's, from its write to its reading
 }
 
 // read reads and checks messages 0 to n-1, in order.
@@ -40,7 +44,7 @@ func (s *subscriber) read(n int) error {
 			err = s.checkCompressed(msg, seq)
 		} else {
 			s.in = msg
-			err = s.p.Check(msg, seq)
+			err = s.check(msg, seq)
 		}
 		if err != nil {
 			return fmt.Errorf("subscriber %d: %w", s.id, err)
@@ -50,6 +54,10 @@ func (s *subscriber) read(n int) error {
 		}
 		s.last = now
 		s.got++
+		if s.sent != nil {
+			// The message says when it was written: checked, it is this.
+			s.latencies = append(s.latencies, now-time.Duration(s.sent[seq].Load()))
+		}
 	}
 	return nil
 }
@@ -68,10 +76,27 @@ func (s *subscriber) checkCompressed(z []byte, seq uint64) error {
 	}
 	s.in = msg
 	s.inflated++
-	if err := s.p.Check(msg, seq); err != nil {
+	if err := s.check(msg, seq); err != nil {
 		return err
 	}
 	s.forms.learn(seq, z)
+	return nil
+}
+
+// check checks msg, message seq as received (or inflated): its bytes
+// and, in a run that measures latency, its publish time, which must say
+// when the publisher wrote it.
+func (s *subscriber) check(msg []byte, seq uint64) error {
+	if err := s.p.Check(msg, seq); err != nil || s.sent == nil {
+		return err
+	}
+	t, err := s.p.Time(msg)
+	if err != nil {
+		return fmt.Errorf("message %d: %w", seq, err)
+	}
+	if want := time.Duration(s.sent[seq].Load()); t != want {
+		return fmt.Errorf("message %d says it was published at %v; it was at %v", seq, t, want)
+	}
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wsconn/wsconn/hub"
 )
 
 // readyTimeout bounds the wait for the subscribers a publisher asks for.
@@ -26,6 +28,13 @@ type Fanout struct {
 	// hub, so that the hub's own cost is known. The other libraries have
 	// no hub: their servers refuse it.
 	Direct bool
+
+	// Broker, if not nil, is the broker of the hub of wsconn's fan-out
+	// server (hub.Options.Broker), such as hubnats's over NATS: the
+	// servers sharing it share the topic, and a message published on one
+	// reaches the subscribers of all. The other libraries have no hub:
+	// their servers refuse it, as does the direct mode.
+	Broker hub.Broker
 
 	subscribers  atomic.Int64
 	published    atomic.Uint64
@@ -154,6 +163,9 @@ func (o *outbox[M]) leave() { o.goneOnce.Do(func() { close(o.gone) }) }
 func newFanoutServer(lib string, cfg Config) (Server, error) {
 	if cfg.Fanout.Direct && lib != "wsconn" {
 		return nil, fmt.Errorf("servers: only wsconn's fan-out server has a direct mode, without a hub; %s has no hub", lib)
+	}
+	if cfg.Fanout.Broker != nil && (lib != "wsconn" || cfg.Fanout.Direct) {
+		return nil, fmt.Errorf("servers: only wsconn's fan-out server with its hub takes a broker; %s has none", lib)
 	}
 	switch lib {
 	case "wsconn":

@@ -19,6 +19,9 @@ const fanoutTopic = "fanout"
 // publisher is published to the topic, which sends one prepared message
 // to every member. With Fanout.Direct the server keeps the subscribers
 // itself and sends them each message with SendPrepared, without the hub.
+// With Fanout.Broker the hub publishes through the broker, which brings
+// the message back to the hub of every server sharing it, this one's
+// included, to deliver to its subscribers.
 //
 // With permessage-deflate, the extension of each connection is wrapped so
 // as to count the messages it compresses (ProcessOutgoing calls) into the
@@ -49,7 +52,7 @@ func wsconnFanoutHandler(cfg Config) http.Handler {
 			})
 		}
 	} else {
-		h := hub.New(nil)
+		h := hub.New(&hub.Options{Broker: f.Broker})
 		join = func(c *wsconn.WebsocketConnection) error {
 			if err := h.Join(fanoutTopic, c); err != nil {
 				return err
@@ -59,8 +62,12 @@ func wsconnFanoutHandler(cfg Config) http.Handler {
 			return nil
 		}
 		publish = func(typ wsconn.DataType, data []byte) {
-			h.Publish(fanoutTopic, typ, data) // fails only for invalid UTF-8, which wsconn does not read
-			f.published.Add(1)
+			// Without a broker it fails only for invalid UTF-8, which
+			// wsconn does not read; a broker that refuses the message
+			// loses it, which the load generator notices.
+			if err := h.Publish(fanoutTopic, typ, data); err == nil {
+				f.published.Add(1)
+			}
 		}
 	}
 	return wsconn.Handler(opts, func(c *wsconn.WebsocketConnection, r *http.Request) {

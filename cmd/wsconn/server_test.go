@@ -16,6 +16,7 @@ import (
 	quichttp3 "github.com/quic-go/quic-go/http3"
 
 	"github.com/wsconn/wsconn"
+	"github.com/wsconn/wsconn/internal/selfsigned"
 )
 
 // The test binary imports package xconnect through main.go, so that the
@@ -137,7 +138,7 @@ func echoOrClose(c *wsconn.WebsocketConnection, _ *http.Request) {
 // URL.
 func startHTTP3Server(t *testing.T, fn func(c *wsconn.WebsocketConnection, r *http.Request)) (string, chan accepted) {
 	t.Helper()
-	cert, err := selfSignedCert(time.Now())
+	cert, err := selfsigned.New("wsconn test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,21 @@
 // ...) or as channels (Subscribe), and through a blocking pull API
 // (Receive) for code that prefers it.
 //
+// # Transports
+//
+// Dial and Accept speak HTTP/1.1 Upgrade, and WebSocket over HTTP/2
+// (RFC 8441) when DialOptions.HTTPProtocols asks for it or a request comes
+// over HTTP/2; HTTP/3 (RFC 9220) is in module github.com/wsconn/wsconn/http3.
+// A server on net/http's HTTP/2 needs package xconnect imported (or
+// GODEBUG=http2xconnect=1). Built for GOOS=js GOARCH=wasm, Dial uses the
+// browser's WebSocket.
+//
+// # Beyond one connection
+//
+// NewPreparedMessage prepares a message for many connections (package hub
+// builds rooms on it); NetConn makes a net.Conn of a connection's binary
+// messages; package wsjson sends and receives JSON values.
+//
 // # Goroutines and memory
 //
 // An idle connection has one goroutine, its reader. A writer goroutine runs

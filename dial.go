@@ -544,29 +544,40 @@ func clientHandshake(ctx context.Context, ep *dialTarget, s io.ReadWriter, req *
 	}
 	lim.lift()
 	res.resp = resp
-	if log != nil {
-		log.Debug("wsconn: handshake response", "status", resp.Status, "header", resp.Header)
-	}
-	if opts.Jar != nil {
-		if cookies := resp.Cookies(); len(cookies) > 0 {
-			opts.Jar.SetCookies(ep.http, cookies)
-		}
-	}
-
-	res.protocol, res.exts, err = handshake.ClientVerify(req, resp, opts.Extensions)
-	var serr *handshake.StatusError
-	if errors.As(err, &serr) {
-		keepErrorBody(resp)
-		return res, ep.errorf("%w", err)
-	}
-	if err != nil {
-		return res, ep.errorf("%w", err)
+	if res.protocol, res.exts, err = opts.verifyResponse(ep, req, resp); err != nil {
+		return res, err
 	}
 	if n := br.Buffered(); n > 0 {
 		b, _ := br.Peek(n)
 		res.rest = append([]byte(nil), b...)
 	}
 	return res, nil
+}
+
+// verifyResponse checks resp, the server's answer to req, with
+// handshake.ClientVerify, after logging it and giving its cookies to the
+// jar. On a refusal it keeps up to maxErrorBody bytes of the body in
+// resp.Body (see keepErrorBody); on another failure it closes the body.
+func (opts *DialOptions) verifyResponse(ep *dialTarget, req *http.Request, resp *http.Response) (string, []extensions.Extension, error) {
+	if log := opts.ConnectionOptions.logger(); log != nil {
+		log.Debug("wsconn: handshake response", "status", resp.Status, "proto", resp.Proto, "header", resp.Header)
+	}
+	if opts.Jar != nil {
+		if cookies := resp.Cookies(); len(cookies) > 0 {
+			opts.Jar.SetCookies(ep.http, cookies)
+		}
+	}
+	protocol, exts, err := handshake.ClientVerify(req, resp, opts.Extensions)
+	if err != nil {
+		var serr *handshake.StatusError
+		if errors.As(err, &serr) {
+			keepErrorBody(resp)
+		} else {
+			resp.Body.Close()
+		}
+		return "", nil, ep.errorf("%w", err)
+	}
+	return protocol, exts, nil
 }
 
 // readFinalResponse reads the response to req from br, skipping up to

@@ -40,10 +40,9 @@ func streamError(err error) error {
 // flushing each write. The stream lives as long as the handler: before
 // the handler returns, wait or end keeps further writes out.
 type serverStream struct {
-	body io.ReadCloser
-	w    http.ResponseWriter
-	rc   *http.ResponseController
-	r    *http.Request
+	w  http.ResponseWriter
+	rc *http.ResponseController
+	r  *http.Request
 
 	closed    chan struct{} // closed by Close: the handler may end
 	closeOnce sync.Once
@@ -53,7 +52,7 @@ type serverStream struct {
 }
 
 func newServerStream(w http.ResponseWriter, r *http.Request, rc *http.ResponseController) *serverStream {
-	s := &serverStream{body: r.Body, w: w, rc: rc, r: r, closed: make(chan struct{})}
+	s := &serverStream{w: w, rc: rc, r: r, closed: make(chan struct{})}
 	// A handler that returns before the connection is closed takes the
 	// stream with it: from then on w may not be used, and reads fail.
 	context.AfterFunc(r.Context(), s.end)
@@ -61,7 +60,7 @@ func newServerStream(w http.ResponseWriter, r *http.Request, rc *http.ResponseCo
 }
 
 func (s *serverStream) Read(p []byte) (int, error) {
-	n, err := s.body.Read(p)
+	n, err := s.r.Body.Read(p)
 	return n, streamError(err)
 }
 
@@ -277,23 +276,9 @@ func dialConnect(ctx context.Context, ep *dialTarget, req *http.Request, origin 
 	if err != nil {
 		return fail(nil, ep.errorf("sending the extended CONNECT request: %w", describeConnectError(err)))
 	}
-	if log != nil {
-		log.Debug("wsconn: handshake response", "status", resp.Status, "proto", resp.Proto, "header", resp.Header)
-	}
-	if opts.Jar != nil {
-		if cookies := resp.Cookies(); len(cookies) > 0 {
-			opts.Jar.SetCookies(ep.http, cookies)
-		}
-	}
-	protocol, exts, err := handshake.ClientVerify(req, resp, opts.Extensions)
+	protocol, exts, err := opts.verifyResponse(ep, req, resp)
 	if err != nil {
-		var serr *handshake.StatusError
-		if errors.As(err, &serr) {
-			keepErrorBody(resp)
-		} else {
-			resp.Body.Close()
-		}
-		return fail(resp, ep.errorf("%w", err))
+		return fail(resp, err)
 	}
 	s := &clientStream{body: resp.Body, pw: pw, cancel: cancel, done: done}
 	if conn != nil {

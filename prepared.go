@@ -137,6 +137,10 @@ func (w *writer) applyPrepared(m *outMessage) error {
 		m.started = true
 		return nil
 	}
+	if !w.sharedKnown {
+		w.sharedKey, w.sharedOK = sharedKey(w.c.exts)
+		w.sharedKnown = true
+	}
 	if !w.sharedOK {
 		m.buf = bufpool.Get(len(m.payload))
 		copy(*m.buf, m.payload)

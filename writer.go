@@ -85,16 +85,18 @@ type writer struct {
 	deferred     []outMessage  // messages queued while it is open
 	streamDone   chan struct{} // closed when it ends, for NextWriter
 
-	// What the extensions key a shared processing of prepared messages
-	// by, if they allow it (see PreparedMessage). Set by init.
-	sharedKey string
-	sharedOK  bool
-
 	// Owned by the running writer goroutine.
 	cur   []outMessage
 	wctrl []controlFrame
 	ext   extensions.Message
 	s     *writeScratch // taken from scratchPool while the writer runs
+
+	// What the extensions key a shared processing of prepared messages
+	// by, if they allow it (see PreparedMessage); found at the first
+	// prepared message, so that other connections pay nothing for it.
+	sharedKey   string
+	sharedKnown bool
+	sharedOK    bool
 }
 
 // writeScratch is the space a writer needs only while it runs; idle
@@ -116,7 +118,6 @@ func (w *writer) init(c *WebsocketConnection, caps io.ReadWriteCloser) {
 	w.c = c
 	w.runFn = w.run
 	w.now, _ = caps.(iostream.TryWriter)
-	w.sharedKey, w.sharedOK = sharedKey(c.exts)
 }
 
 // enqueue queues a data message with its payload from data or text.

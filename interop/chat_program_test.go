@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -174,10 +173,4 @@ func (s *chatServer) waitHub(ctx context.Context, what string, ok func(chatHubSt
 		case <-time.After(10 * time.Millisecond): // a poll, bounded by ctx
 		}
 	}
-}
-
-// chatExists reports whether path exists.
-func chatExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }

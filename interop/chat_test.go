@@ -82,7 +82,7 @@ func TestChat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	node := chatPeer(t, dir)
+	node := pagePeer(t, dir, "TestChat")
 	start := time.Now()
 	srv := startChat(t, chatBuild(t), "-v")
 	t.Logf("built and started examples/chat in %v: http://%s/", time.Since(start).Round(time.Millisecond), srv.addr)
@@ -168,30 +168,6 @@ func TestChat(t *testing.T) {
 	t.Logf("TestChat took %v", time.Since(start).Round(time.Millisecond))
 }
 
-// chatPeer returns node, or skips (fails with WSCONN_INTEROP_REQUIRED=1)
-// when node, playwright-core or Chromium is missing.
-func chatPeer(t *testing.T, dir string) string {
-	t.Helper()
-	var problem string
-	node, err := exec.LookPath("node")
-	switch {
-	case err != nil:
-		problem = "node (Node.js 20 or later) is not on PATH"
-	case !chatExists(filepath.Join(dir, "node_modules", "playwright-core", "package.json")):
-		problem = "the npm package playwright-core is not in interop/node_modules"
-	case !chatExists(chromiumPath):
-		problem = chromiumPath + " not found"
-	default:
-		return node
-	}
-	note := fmt.Sprintf("TestChat needs Chromium, node and playwright-core (%s): install them with `%s`", problem, chromiumInstall)
-	if os.Getenv("WSCONN_INTEROP_REQUIRED") == "1" {
-		t.Fatal(note + " (WSCONN_INTEROP_REQUIRED=1)")
-	}
-	t.Skip(note)
-	return ""
-}
-
 // chatRun runs peers/chat_page.js on the server's page. Once the page is
 // in the room, and the server has it there, client sends its message.
 // It returns the script's result.
@@ -208,7 +184,7 @@ func chatRun(t *testing.T, dir, node string, srv *chatServer, client *wsconn.Web
 		"http://"+srv.addr+"/")
 	cmd.Dir = dir
 	cmd.Env = agentEnv()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // see chatKill
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // see killTree
 	cmd.WaitDelay = agentStopTimeout
 	stderr := &tail{max: 64 << 10}
 	cmd.Stderr = stderr
@@ -219,7 +195,7 @@ func chatRun(t *testing.T, dir, node string, srv *chatServer, client *wsconn.Web
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting peers/chat_page.js: %v", err)
 	}
-	defer chatKill(cmd.Process.Pid) // whatever the browser left behind
+	defer killTree(cmd.Process.Pid) // whatever the browser left behind
 
 	lines := make(chan string)
 	go func() {
@@ -261,7 +237,7 @@ func chatRun(t *testing.T, dir, node string, srv *chatServer, client *wsconn.Web
 		}
 	}
 	if failure != nil {
-		chatKill(cmd.Process.Pid)
+		killTree(cmd.Process.Pid)
 	}
 	go func() {
 		for range lines { // to the end, for Wait
@@ -278,12 +254,4 @@ func chatRun(t *testing.T, dir, node string, srv *chatServer, client *wsconn.Web
 		t.Fatalf("peers/chat_page.js: %v; the server's stderr:\n%s", failure, srv.stderr)
 	}
 	return res
-}
-
-// chatKill kills the process pid, its descendants and its group (Setpgid).
-func chatKill(pid int) {
-	for _, p := range processTree(pid) {
-		syscall.Kill(p.pid, syscall.SIGKILL)
-	}
-	syscall.Kill(-pid, syscall.SIGKILL)
 }

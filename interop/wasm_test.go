@@ -84,7 +84,7 @@ func TestWasm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	node := wasmPeer(t, dir)
+	node := pagePeer(t, dir, "TestWasm")
 	start := time.Now()
 
 	out := t.TempDir()
@@ -157,35 +157,6 @@ func TestWasm(t *testing.T) {
 	t.Logf("TestWasm took %v", time.Since(start).Round(time.Millisecond))
 }
 
-// wasmPeer returns node, or skips (fails with WSCONN_INTEROP_REQUIRED=1)
-// when node, playwright-core or Chromium is missing.
-func wasmPeer(t *testing.T, dir string) string {
-	t.Helper()
-	var problem string
-	node, err := exec.LookPath("node")
-	switch {
-	case err != nil:
-		problem = "node (Node.js 20 or later) is not on PATH"
-	case !wasmExists(filepath.Join(dir, "node_modules", "playwright-core", "package.json")):
-		problem = "the npm package playwright-core is not in interop/node_modules"
-	case !wasmExists(chromiumPath):
-		problem = chromiumPath + " not found"
-	default:
-		return node
-	}
-	note := fmt.Sprintf("TestWasm needs Chromium, node and playwright-core (%s): install them with `%s`", problem, chromiumInstall)
-	if os.Getenv("WSCONN_INTEROP_REQUIRED") == "1" {
-		t.Fatal(note + " (WSCONN_INTEROP_REQUIRED=1)")
-	}
-	t.Skip(note)
-	return ""
-}
-
-func wasmExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
 // wasmBuild builds wasm/ into out/main.wasm and copies Go's wasm_exec.js
 // beside it.
 func wasmBuild(t *testing.T, dir, out string) {
@@ -235,7 +206,7 @@ func wasmRun(t *testing.T, dir, node, url string) (*wasmResult, string) {
 		url)
 	cmd.Dir = dir
 	cmd.Env = agentEnv()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // see wasmKill
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // see killTree
 	cmd.WaitDelay = agentStopTimeout
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -248,11 +219,11 @@ func wasmRun(t *testing.T, dir, node, url string) (*wasmResult, string) {
 	select {
 	case err = <-exited:
 	case <-time.After(wasmRunTimeout):
-		wasmKill(cmd.Process.Pid)
+		killTree(cmd.Process.Pid)
 		err = fmt.Errorf("no result in %v: killed", wasmRunTimeout)
 		<-exited // bounded by WaitDelay
 	}
-	wasmKill(cmd.Process.Pid) // whatever the browser left behind
+	killTree(cmd.Process.Pid) // whatever the browser left behind
 	if s := strings.TrimSpace(stderr.String()); s != "" {
 		t.Logf("peers/wasm_page.js stderr (the page's console):\n%s", s)
 	}
@@ -269,14 +240,6 @@ func wasmRun(t *testing.T, dir, node, url string) (*wasmResult, string) {
 		raw = indented.String()
 	}
 	return res, raw
-}
-
-// wasmKill kills the process pid, its descendants and its group (Setpgid).
-func wasmKill(pid int) {
-	for _, p := range processTree(pid) {
-		syscall.Kill(p.pid, syscall.SIGKILL)
-	}
-	syscall.Kill(-pid, syscall.SIGKILL)
 }
 
 // A wasmServer serves the page, the program and wasm_exec.js, and wsconn's

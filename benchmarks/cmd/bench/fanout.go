@@ -59,14 +59,7 @@ func (r *runner) fanout(w workload, name string) (fanoutSample, error) {
 		"-server-pid", strconv.Itoa(srv.pid()),
 		"-timeout", fanoutTimeout.String(),
 	}
-	if w.json {
-		args = append(args, "-json")
-	} else {
-		args = append(args, "-size", strconv.Itoa(w.size))
-	}
-	if w.deflate {
-		args = append(args, "-deflate")
-	}
+	args = append(args, w.payloadFlags()...)
 	ctx, cancel := context.WithTimeout(context.Background(), fanoutTimeout+time.Minute)
 	defer cancel()
 	cmd := command(ctx, pin.load, r.loadBin, args...)

@@ -97,14 +97,7 @@ func (r *runner) fanoutNATS(w workload, name string) (spanSample, error) {
 	if w.interval > 0 {
 		args = append(args, "-interval", w.interval.String())
 	}
-	if w.json {
-		args = append(args, "-json")
-	} else {
-		args = append(args, "-size", strconv.Itoa(w.size))
-	}
-	if w.deflate {
-		args = append(args, "-deflate")
-	}
+	args = append(args, w.payloadFlags()...)
 	ctx, cancel := context.WithTimeout(context.Background(), fanoutTimeout+time.Minute)
 	defer cancel()
 	cmd := command(ctx, pin.load, r.loadBin, args...)

@@ -83,14 +83,7 @@ func (r *runner) throughputOver(w workload, lib string, t transport.Transport) (
 		"-duration", r.duration.String(),
 		"-server-pid", strconv.Itoa(srv.pid()),
 	}
-	if w.json {
-		args = append(args, "-json")
-	} else {
-		args = append(args, "-size", strconv.Itoa(w.size))
-	}
-	if w.deflate {
-		args = append(args, "-deflate")
-	}
+	args = append(args, w.payloadFlags()...)
 	ctx, cancel := context.WithTimeout(context.Background(), r.warmup+r.duration+loadSlack)
 	defer cancel()
 	cmd := command(ctx, pin.load, r.loadBin, args...)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -41,6 +42,20 @@ var workloads = []workload{
 	{name: "fanout-10k-1KiB-deflate", fanout: 10000, messages: 100, json: true, deflate: true},
 	{name: "fanout-nats-3x1k-1KiB", fanout: 3000, servers: 3, messages: 100, json: true},
 	{name: "fanout-nats-3x1k-1KiB-paced", fanout: 3000, servers: 3, messages: 100, json: true, interval: 50 * time.Millisecond},
+}
+
+// payloadFlags are the load generator's flags for the workload's
+// messages: the JSON document or binary messages of its size, and
+// permessage-deflate.
+func (w workload) payloadFlags() []string {
+	flags := []string{"-size", strconv.Itoa(w.size)}
+	if w.json {
+		flags = []string{"-json"}
+	}
+	if w.deflate {
+		flags = append(flags, "-deflate")
+	}
+	return flags
 }
 
 // describe says what the workload does, for the table's title.

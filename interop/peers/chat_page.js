@@ -21,27 +21,10 @@
 const fs = require('fs');
 const path = require('path');
 const { chromium } = require('playwright-core');
-
-// The flags of shared/peers.md, as in peers/chromium.js, so that the
-// browser never reaches the network.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const { CHROMIUM_ARGS, argValue } = require('./common');
 
 // The viewport, and so the screenshot's size.
 const VIEWPORT = { width: 800, height: 600 };
-
-function argValue(args, name, def) {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
-}
 
 function argValues(args, name) {
   const out = [];

@@ -20,19 +20,7 @@ const fs = require('fs');
 const { execFileSync } = require('child_process');
 const { chromium } = require('playwright-core');
 const common = require('./common');
-
-// The flags of shared/peers.md, so that the browser never reaches the
-// network; playwright-core adds its own automation flags.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const { CHROMIUM_ARGS, argValue } = common;
 
 // harness runs in the page: it keeps the page's WebSockets by name and
 // reports their events through the __report binding.
@@ -86,11 +74,6 @@ function harness() {
       return conns.has(id);
     },
   };
-}
-
-function argValue(args, name, def) {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
 }
 
 async function main() {

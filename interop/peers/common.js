@@ -1,5 +1,6 @@
 'use strict';
-// Helpers shared by the Node agents: events out as JSON lines.
+// Helpers shared by the Node agents and page scripts: events out as JSON
+// lines, command-line values, and Chromium's flags.
 
 // emit writes one event as a JSON line on stdout. Writes to a pipe are
 // synchronous on Linux, so events keep their order and none is lost at exit.
@@ -37,4 +38,24 @@ function readCommands(onCommand) {
   return rl;
 }
 
-module.exports = { emit, connID, readCommands };
+// CHROMIUM_ARGS are the flags of shared/peers.md, so that the browser
+// never reaches the network; playwright-core adds its own automation
+// flags.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+// argValue returns the value after the flag name in args, or def.
+function argValue(args, name, def) {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
+}
+
+module.exports = { emit, connID, readCommands, CHROMIUM_ARGS, argValue };

@@ -12,24 +12,7 @@
 
 const fs = require('fs');
 const { chromium } = require('playwright-core');
-
-// The flags of shared/peers.md, as in peers/chromium.js, so that the
-// browser never reaches the network.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-function argValue(args, name, def) {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
-}
+const { CHROMIUM_ARGS, argValue } = require('./common');
 
 function log(line) {
   process.stderr.write(line + '\n');

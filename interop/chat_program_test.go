@@ -4,13 +4,11 @@ package interop
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -21,43 +19,9 @@ import (
 
 // Timing of the chat program in TestChat.
 const (
-	chatBuildTimeout = 3 * time.Minute  // go build of the program, cold cache and race detector included
 	chatStartTimeout = 60 * time.Second // its "listening on" line
 	chatStopTimeout  = 30 * time.Second // its exit after SIGTERM
 )
-
-// chatBuild builds examples/chat, of the examples module beside the
-// wsconn module that this suite uses, into a temporary directory, with
-// the race detector when the suite has it, and returns its path.
-func chatBuild(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go tool is not on PATH: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), chatBuildTimeout)
-	defer cancel()
-	list := exec.CommandContext(ctx, goTool, "list", "-m", "-f", "{{.Dir}}", "github.com/wsconn/wsconn")
-	var stderr bytes.Buffer
-	list.Stderr = &stderr
-	out, err := list.Output()
-	if err != nil {
-		t.Fatalf("go list -m github.com/wsconn/wsconn: %v\n%s", err, stderr.Bytes())
-	}
-	examples := filepath.Join(strings.TrimSpace(string(out)), "examples")
-	path := filepath.Join(t.TempDir(), "chat")
-	args := []string{"build", "-o", path}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	args = append(args, "./chat")
-	cmd := exec.CommandContext(ctx, goTool, args...)
-	cmd.Dir = examples
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go %s (in %s): %v\n%s", strings.Join(args, " "), examples, err, b)
-	}
-	return path
-}
 
 // A chatServer is a running examples/chat.
 type chatServer struct {

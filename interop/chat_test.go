@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/wsconn/wsconn"
+	"github.com/wsconn/wsconn/internal/echotest"
 )
 
 // What the page and the Go client say in TestChat. The room's name and
@@ -84,7 +85,7 @@ func TestChat(t *testing.T) {
 	}
 	node := pagePeer(t, dir, "TestChat")
 	start := time.Now()
-	srv := startChat(t, chatBuild(t), "-v")
+	srv := startChat(t, echotest.BuildExamples(t, raceEnabled, "chat")[0], "-v")
 	t.Logf("built and started examples/chat in %v: http://%s/", time.Since(start).Round(time.Millisecond), srv.addr)
 
 	ctx, cancel := context.WithTimeout(context.Background(), chatWait)

@@ -23,16 +23,24 @@ const module = "github.com/wsconn/wsconn"
 // Wait bounds every wait for a program.
 const Wait = 60 * time.Second
 
-// Build builds examples/echoserver and examples/echoclient, of the
-// examples module beside the github.com/wsconn/wsconn module that the
-// calling test uses, into a
-// temporary directory, with the race detector when race is set, and
-// returns their paths. It skips t where the programs cannot be built or
-// stopped with SIGTERM.
+// Build builds examples/echoserver and examples/echoclient (see
+// BuildExamples) and returns their paths. It skips t where the programs
+// cannot be built or stopped with SIGTERM.
 func Build(t testing.TB, race bool) (server, client string) {
 	t.Helper()
+	paths := BuildExamples(t, race, "echoserver", "echoclient")
+	return paths[0], paths[1]
+}
+
+// BuildExamples builds the programs names of examples/, in the examples
+// module beside the github.com/wsconn/wsconn module that the calling test
+// uses, into a temporary directory, with the race detector when race is
+// set, and returns their paths in the order of names. It skips t where
+// the programs cannot be built or stopped with SIGTERM.
+func BuildExamples(t testing.TB, race bool, names ...string) []string {
+	t.Helper()
 	if runtime.GOOS == "windows" {
-		t.Skip("stopping echoserver needs SIGTERM")
+		t.Skip("stopping the example programs needs SIGTERM")
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -52,20 +60,23 @@ func Build(t testing.TB, race bool) (server, client string) {
 	if moduleDir == "" {
 		t.Fatalf("go list -m %s: no directory", module)
 	}
+	examples := filepath.Join(moduleDir, "examples")
 	dir := t.TempDir()
-	for _, name := range []string{"echoserver", "echoclient"} {
-		args := []string{"build", "-o", filepath.Join(dir, name)}
+	paths := make([]string, len(names))
+	for i, name := range names {
+		paths[i] = filepath.Join(dir, name)
+		args := []string{"build", "-o", paths[i]}
 		if race {
 			args = append(args, "-race")
 		}
 		args = append(args, "./"+name)
 		cmd := exec.Command(goTool, args...)
-		cmd.Dir = filepath.Join(moduleDir, "examples")
+		cmd.Dir = examples
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s (in %s): %v\n%s", strings.Join(args, " "), moduleDir, err, out)
+			t.Fatalf("go %s (in %s): %v\n%s", strings.Join(args, " "), examples, err, out)
 		}
 	}
-	return filepath.Join(dir, "echoserver"), filepath.Join(dir, "echoclient")
+	return paths
 }
 
 // Server is a running echoserver.

@@ -97,10 +97,10 @@ func TestPreparedCompressesOncePerSetting(t *testing.T) {
 	assert.Equal(t, int64(6), takeover.Load(), "compressions for 3 servers with context takeover, twice")
 }
 
-// TestPreparedKeepsOrderAndCopiesNothing: a server sends prepared messages
+// TestPreparedKeepsOrderAndOwnsItsData: a server sends prepared messages
 // among others in order, and the caller's later changes to the data given
 // to NewPreparedMessage do not reach the wire.
-func TestPreparedKeepsOrderAndCopiesNothing(t *testing.T) {
+func TestPreparedKeepsOrderAndOwnsItsData(t *testing.T) {
 	server, _, cr := serverWith(t, nil, nil, nil)
 	data := []byte("prepared")
 	pm, err := NewPreparedMessage(DataBinary, data)

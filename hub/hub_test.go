@@ -385,10 +385,24 @@ func TestBrokerSpansHubs(t *testing.T) {
 }
 
 func TestClosedHub(t *testing.T) {
-	h := hub.New(nil)
-	require.NoError(t, h.Close())
-	assert.ErrorIs(t, h.Publish("x", wsconn.DataText, []byte("x")), hub.ErrClosed)
-	assert.Error(t, h.Join("x", nil))
+	s := newServer(t, nil)
+	c := s.dial(t, "x")
+	waitStats(t, s.h, "a member", func(st hub.Stats) bool { return st.Connections == 1 })
+	require.NoError(t, s.h.Close())
+	assert.Equal(t, hub.Stats{}, s.h.Stats(), "a closed hub holds nothing")
+	assert.ErrorIs(t, s.h.Publish("x", wsconn.DataText, []byte("x")), hub.ErrClosed)
+	// A connection that joins a closed hub is refused (the server's
+	// handler closes it with 1011 and the error).
+	c2 := s.dial(t, "x")
+	select {
+	case <-c2.c.Done():
+	case <-time.After(waitTimeout):
+		t.Fatal("a connection joined a closed hub")
+	}
+	assert.Equal(t, wsconn.CloseInternalError, c2.c.CloseStatus().Code)
+	assert.Equal(t, hub.ErrClosed.Error(), c2.c.CloseStatus().Reason)
+	assert.Equal(t, wsconn.StateOpen, c.c.State(), "Close leaves the connections open")
+	assert.Error(t, s.h.Join("x", nil))
 }
 
 func TestPublishInvalidUTF8(t *testing.T) {

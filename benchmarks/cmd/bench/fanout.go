@@ -70,14 +70,10 @@ func (r *runner) fanout(w workload, name string) (fanoutSample, error) {
 	status, statusErr := proc.ReadStatus(srv.pid())
 	stopErr := srv.stop()
 
-	var res load.FanoutResult
-	if loadErr != nil {
-		return fanoutSample{}, fmt.Errorf("load: %v: %s", loadErr, stderr)
-	}
-	if err := lastJSONLine(out, &res); err != nil {
-		return fanoutSample{}, fmt.Errorf("load: %w", err)
-	}
+	res, err := fanoutResult(out, loadErr, stderr)
 	switch {
+	case err != nil:
+		return fanoutSample{}, err
 	case statsErr != nil:
 		return fanoutSample{}, statsErr
 	case statusErr != nil:
@@ -86,10 +82,6 @@ func (r *runner) fanout(w workload, name string) (fanoutSample, error) {
 		return fanoutSample{}, stopErr
 	case stats.Fanout == nil:
 		return fanoutSample{}, fmt.Errorf("%s server: no fan-out figures in /stats", name)
-	case res.Errors > 0:
-		return fanoutSample{}, fmt.Errorf("load: %d errors: %s", res.Errors, res.FirstError)
-	case res.Delivered != int64(res.Subscribers)*int64(res.Messages) || res.Delivered == 0:
-		return fanoutSample{}, fmt.Errorf("load: %d messages delivered to %d subscribers, not %d each", res.Delivered, res.Subscribers, res.Messages)
 	}
 	s := fanoutSample{
 		subscribers: res.Subscribers,
@@ -114,4 +106,24 @@ func describeFanout(s fanoutSample) string {
 		d += fmt.Sprintf(", %.2f compressions per message", s.compressionsPerMsg)
 	}
 	return d
+}
+
+// fanoutResult returns the result that a fan-out run of the load
+// generator printed, checked: the run succeeded and delivered every
+// message to every subscriber.
+func fanoutResult(out []byte, loadErr error, stderr *tailBuffer) (load.FanoutResult, error) {
+	var res load.FanoutResult
+	if loadErr != nil {
+		return res, fmt.Errorf("load: %v: %s", loadErr, stderr)
+	}
+	if err := lastJSONLine(out, &res); err != nil {
+		return res, fmt.Errorf("load: %w", err)
+	}
+	switch {
+	case res.Errors > 0:
+		return res, fmt.Errorf("load: %d errors: %s", res.Errors, res.FirstError)
+	case res.Delivered != int64(res.Subscribers)*int64(res.Messages) || res.Delivered == 0:
+		return res, fmt.Errorf("load: %d messages delivered to %d subscribers, not %d each", res.Delivered, res.Subscribers, res.Messages)
+	}
+	return res, nil
 }

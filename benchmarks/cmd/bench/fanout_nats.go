@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wsconn/wsconn/benchmarks/internal/load"
 	"github.com/wsconn/wsconn/benchmarks/internal/proc"
 	"github.com/wsconn/wsconn/benchmarks/internal/transport"
 )
@@ -107,22 +106,14 @@ func (r *runner) fanoutNATS(w workload, name string) (spanSample, error) {
 	s, measureErr := measureSpan(srvs, nats, w.messages)
 	stopErr := stopAll()
 
-	var res load.FanoutResult
-	if loadErr != nil {
-		return spanSample{}, fmt.Errorf("load: %v: %s", loadErr, stderr)
-	}
-	if err := lastJSONLine(out, &res); err != nil {
-		return spanSample{}, fmt.Errorf("load: %w", err)
-	}
+	res, err := fanoutResult(out, loadErr, stderr)
 	switch {
+	case err != nil:
+		return spanSample{}, err
 	case measureErr != nil:
 		return spanSample{}, measureErr
 	case stopErr != nil:
 		return spanSample{}, stopErr
-	case res.Errors > 0:
-		return spanSample{}, fmt.Errorf("load: %d errors: %s", res.Errors, res.FirstError)
-	case res.Delivered != int64(res.Subscribers)*int64(res.Messages) || res.Delivered == 0:
-		return spanSample{}, fmt.Errorf("load: %d messages delivered to %d subscribers, not %d each", res.Delivered, res.Subscribers, res.Messages)
 	case res.Servers != len(srvs):
 		return spanSample{}, fmt.Errorf("load: the subscribers went to %d servers, not %d", res.Servers, len(srvs))
 	}
